@@ -1,0 +1,1 @@
+"""Feature blueprints; each folder holds one."""

@@ -1,0 +1,9 @@
+"""The JSON API, for API tokens (Authorization: Bearer) and signed-in sessions."""
+from flask import Blueprint
+
+from blueprints.shared import ALL_ROLES, blueprint_roles
+
+bp = Blueprint("api", __name__)
+blueprint_roles(bp, *ALL_ROLES)
+
+from blueprints.api import views  # noqa: E402,F401  (registers the routes)

@@ -1,0 +1,172 @@
+"""What several blueprints use: access rules, object loading, optimistic-lock checks and masking filters."""
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, flash, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from models import CalendarDay, CalendarYear, Role, db
+from workdays import Calendar
+
+ALL_ROLES = frozenset(Role)
+
+
+def public(view):
+    """Mark a view as open to anonymous visitors; every other view requires a login."""
+    view.is_public = True
+    return view
+
+
+def role_required(*roles: Role):
+    """Restrict a view to the given roles (checked centrally by `enforce_access`)."""
+
+    def decorator(view):
+        view.allowed_roles = frozenset(roles)
+        return view
+
+    return decorator
+
+
+def blueprint_roles(blueprint, *roles: Role) -> None:
+    """Default roles for every view of a blueprint that does not declare its own."""
+    blueprint.allowed_roles = frozenset(roles)
+
+
+def allowed_roles(endpoint: str) -> frozenset[Role] | None:
+    """The roles that may call an endpoint, or None when it is public; fails closed to no role."""
+    view = current_app.view_functions[endpoint]
+    if getattr(view, "is_public", False) or endpoint == "static":
+        return None
+    declared = getattr(view, "allowed_roles", None)
+    if declared is None and "." in endpoint:
+        blueprint = current_app.blueprints.get(endpoint.rsplit(".", 1)[0])
+        declared = getattr(blueprint, "allowed_roles", None)
+    return declared if declared is not None else frozenset()
+
+
+def enforce_access():
+    """before_request: anonymous users go to the login page, other roles get 403."""
+    if request.endpoint is None or request.endpoint not in current_app.view_functions:
+        return None
+    roles = allowed_roles(request.endpoint)
+    if roles is None:
+        return None
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    if current_user.role not in roles:
+        abort(403)
+    return None
+
+
+def official_calendar() -> Calendar:
+    """The working-day calendar: the package, corrected by the admin's overrides and loaded years."""
+    overrides = dict(db.session.execute(db.select(CalendarDay.day, CalendarDay.is_working)).tuples().all())
+    years = frozenset(db.session.scalars(db.select(CalendarYear.year)).all())
+    return Calendar(overrides=overrides, confirmed_years=years)
+
+
+def get_or_404(model, ident):
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only same-site relative paths are followed after login."""
+    if not target:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")
+
+
+def version_conflict(obj, form) -> bool:
+    """True (with a flash) when the record changed since the form was loaded."""
+    if str(form.version.data) == str(obj.version):
+        return False
+    flash(_("Someone else changed this record while you were editing. Your input is kept below; "
+            "reload the page to see their change, then apply yours again."), "danger")
+    return True
+
+
+def commit_or_report() -> bool:
+    """Commit; on a concurrent change or a duplicate, roll back, flash why, and return False."""
+    try:
+        db.session.commit()
+        return True
+    except StaleDataError:
+        db.session.rollback()
+        flash(_("Someone else changed this record while you were editing. Your input is kept below; "
+                "reload the page to see their change, then apply yours again."), "danger")
+    except IntegrityError:
+        db.session.rollback()
+        flash(_("This would duplicate or break a link to another record; nothing was saved."), "danger")
+    return False
+
+
+def flatten_tree(items) -> list[tuple[object, int]]:
+    """Order items with a parent_id as a depth-first tree: [(item, depth), …]; cycles are cut."""
+    children: dict = {}
+    for item in items:
+        children.setdefault(item.parent_id, []).append(item)
+    rows, seen = [], set()
+
+    def walk(parent_id, depth):
+        for item in children.get(parent_id, []):
+            if item.id not in seen:
+                seen.add(item.id)
+                rows.append((item, depth))
+                walk(item.id, depth + 1)
+
+    walk(None, 0)
+    return rows
+
+
+def tree_choices(items, empty_label=None, exclude=frozenset()) -> list[tuple[object, str]]:
+    """Select options for a tree, indented by depth, without the excluded ids."""
+    choices = [("", empty_label)] if empty_label is not None else []
+    choices += [(item.id, "　" * depth + item.name) for item, depth in flatten_tree(items) if item.id not in exclude]
+    return choices
+
+
+def mask_id_number(value: str | None) -> str:
+    """330102199001011234 → 330102********1234."""
+    if not value:
+        return ""
+    if len(value) <= 10:
+        return value[:2] + "*" * max(len(value) - 4, 0) + value[-2:]
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def mask_phone(value: str | None) -> str:
+    """13812345678 → 138****5678."""
+    if not value:
+        return ""
+    if len(value) < 7:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+# The main menu: (endpoint, label, roles that see it). Features add their entries here.
+NAVIGATION = (
+    ("auth.home", _l("Home"), ALL_ROLES),
+    ("admin.users", _l("Users"), frozenset({Role.admin})),
+    ("admin.units", _l("Units"), frozenset({Role.admin})),
+    ("admin.leaders", _l("Leaders"), frozenset({Role.admin})),
+    ("admin.lists", _l("Lists"), frozenset({Role.admin})),
+    ("admin.calendar", _l("Working-day calendar"), frozenset({Role.admin})),
+    ("admin.audit_log", _l("Audit log"), frozenset({Role.admin})),
+)
+
+
+def navigation_for(user) -> list[tuple[str, str]]:
+    if not user or not user.is_authenticated:
+        return []
+    return [(endpoint, label) for endpoint, label, roles in NAVIGATION if user.role in roles]

@@ -1,0 +1,111 @@
+"""Command-line tasks: `flask --app app init-db | create-user | create-token | seed-demo | backup`."""
+from __future__ import annotations
+
+import secrets
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask_migrate import upgrade
+from sqlalchemy.engine import make_url
+
+import demo
+from models import ApiToken, Role, User, db
+
+
+@click.command("init-db")
+def init_db():
+    """Create or upgrade the database schema by applying every migration."""
+    upgrade()
+    click.echo("Database is up to date.")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--password", help="Prompted for when omitted.")
+@click.option("--name", "display_name", help="Full name; defaults to the username.")
+def create_user(username, role, password, display_name):
+    """Create a user account."""
+    if db.session.scalar(db.select(User).where(db.func.lower(User.username) == username.lower())):
+        raise click.ClickException(f"user {username!r} exists already")
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        raise click.ClickException("the password needs at least 8 characters")
+    user = User(username=username, display_name=display_name or username, role=Role(role))
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Created {role} {username}.")
+
+
+@click.command("create-token")
+@click.argument("username")
+def create_token(username):
+    """Print a new API token for a user; only its hash is stored, so it is shown once."""
+    user = db.session.scalar(db.select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"no user {username!r}")
+    token = secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, token_hash=ApiToken.digest(token)))
+    db.session.commit()
+    click.echo(token)
+
+
+@click.command("seed-demo")
+@click.option("--seed", default=1, show_default=True, help="Seed for the generated demo data.")
+def seed_demo(seed):
+    """Load the demo data once (units, leaders, lists, a user of every role) and print the demo logins."""
+    if demo.already_loaded():
+        click.echo("Demo data is already loaded.")
+    else:
+        demo.load(seed)
+        db.session.commit()
+        click.echo("Demo data loaded.")
+    click.echo("Demo logins (username / password):")
+    for username, password, role in demo.LOGINS:
+        click.echo(f"  {username:<12} {password:<14} {role}")
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def backup(path):
+    """Write a consistent copy of the database to PATH while the site keeps running."""
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite":
+        backup_sqlite(url.database, path)
+    elif url.get_backend_name() == "postgresql":
+        backup_postgres(url, path)
+    else:
+        raise click.ClickException(f"backups of {url.get_backend_name()} are not supported")
+    click.echo(f"Backup written to {path}.")
+
+
+def backup_sqlite(database: str, path: Path) -> None:
+    # SQLite's online backup API copies a consistent snapshot even while others write.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(path.suffix + ".part")
+    source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    target = sqlite3.connect(partial)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+    partial.replace(path)
+
+
+def backup_postgres(url, path: Path) -> None:
+    if shutil.which("pg_dump") is None:
+        raise click.ClickException("pg_dump is not installed; install the PostgreSQL client tools")
+    plain_url = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    subprocess.run(["pg_dump", "--format=custom", f"--file={path}", plain_url], check=True)
+
+
+def register(app) -> None:
+    for command in (init_db, create_user, create_token, seed_demo, backup):
+        app.cli.add_command(command)

@@ -1,0 +1,340 @@
+"""The database: the `db` handle and every model and enum of the application."""
+from __future__ import annotations
+
+import enum
+import hashlib
+from datetime import date, datetime, timezone
+
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+# Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every stored instant is UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment
+
+
+class LabelledEnum(enum.Enum):
+    """An enum whose members carry a translated label (see ENUM_LABELS) for the interface."""
+
+    @property
+    def label(self):
+        return ENUM_LABELS[self]
+
+    @classmethod
+    def choices(cls):
+        return [(member.value, member.label) for member in cls]
+
+
+class Role(LabelledEnum):
+    admin = "admin"
+    clerk = "clerk"
+    leader = "leader"
+    handler = "handler"
+    supervisor = "supervisor"
+
+
+class UnitKind(LabelledEnum):
+    county = "county"
+    township = "township"
+    department = "department"
+
+
+class LeaderPost(LabelledEnum):
+    """The post a leader holds; reception quotas are set per post."""
+
+    county_secretary = "county_secretary"
+    county_head = "county_head"
+    county_leader = "county_leader"
+    township_secretary = "township_secretary"
+    township_head = "township_head"
+    township_leader = "township_leader"
+    department_head = "department_head"
+
+
+class AuditAction(LabelledEnum):
+    create = "create"
+    update = "update"
+    delete = "delete"
+    transition = "transition"
+    login = "login"
+    login_failed = "login_failed"
+    logout = "logout"
+
+
+def enum_column(enum_class):
+    """A portable enum column stored as its value in a VARCHAR on every backend."""
+    return db.Enum(
+        enum_class,
+        native_enum=False,
+        create_constraint=False,  # new members need no migration; SQLAlchemy validates values
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Versioned:
+    """Optimistic locking: a stale update raises StaleDataError instead of overwriting."""
+
+    version: Mapped[int] = mapped_column(nullable=False)
+
+    @declared_attr.directive
+    def __mapper_args__(cls):
+        return {"version_id_col": cls.__table__.c.version}
+
+
+class Unit(Versioned, db.Model):
+    """The county, its townships and departments, as a tree."""
+
+    __tablename__ = "unit"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
+    kind: Mapped[UnitKind] = mapped_column(enum_column(UnitKind), nullable=False)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), nullable=True, index=True)
+    sort_order: Mapped[int] = mapped_column(nullable=False, default=0)
+    active: Mapped[bool] = mapped_column(nullable=False, default=True)
+
+    parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Unit]] = relationship(back_populates="parent", order_by="Unit.sort_order, Unit.name")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def ancestors(self) -> list[Unit]:
+        chain, node = [], self.parent
+        while node is not None and node not in chain:
+            chain.append(node)
+            node = node.parent
+        return chain
+
+
+class User(Versioned, UserMixin, db.Model):
+    __tablename__ = "user_account"
+    __audited__ = True
+    __audit_secret__ = frozenset({"password_hash"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    display_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    role: Mapped[Role] = mapped_column(enum_column(Role), nullable=False, index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), nullable=True, index=True)
+    active: Mapped[bool] = mapped_column(nullable=False, default=True)
+    locale: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+
+    unit: Mapped[Unit | None] = relationship()
+    leader: Mapped[Leader | None] = relationship(back_populates="user", uselist=False)
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.username})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+
+class Leader(Versioned, db.Model):
+    """A leader who receives the public and takes package cases; may be linked to a login."""
+
+    __tablename__ = "leader"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), nullable=False)
+    title: Mapped[str] = mapped_column(String(100), nullable=False)
+    portfolio: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    post: Mapped[LeaderPost] = mapped_column(enum_column(LeaderPost), nullable=False, index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), nullable=False, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True, unique=True)
+    sort_order: Mapped[int] = mapped_column(nullable=False, default=0)
+    active: Mapped[bool] = mapped_column(nullable=False, default=True)
+
+    unit: Mapped[Unit] = relationship()
+    user: Mapped[User | None] = relationship(back_populates="leader")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.title})"
+
+
+class Category(Versioned, db.Model):
+    """Content category (内容分类): an editable two-level tree."""
+
+    __tablename__ = "category"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("parent_id", "name", name="uq_category_parent_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"), nullable=True, index=True)
+    sort_order: Mapped[int] = mapped_column(nullable=False, default=0)
+    active: Mapped[bool] = mapped_column(nullable=False, default=True)
+
+    parent: Mapped[Category | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Category]] = relationship(
+        back_populates="parent", order_by="Category.sort_order, Category.name"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.parent.name} / {self.name}" if self.parent else self.name
+
+
+class ReceptionMethod(Versioned, db.Model):
+    """Reception method (接访方式): an editable flat list."""
+
+    __tablename__ = "reception_method"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
+    sort_order: Mapped[int] = mapped_column(nullable=False, default=0)
+    active: Mapped[bool] = mapped_column(nullable=False, default=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CalendarDay(db.Model):
+    """An admin's override of one day of the official working-day calendar."""
+
+    __tablename__ = "calendar_day"
+    __audited__ = True
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    is_working: Mapped[bool] = mapped_column(nullable=False)
+    note: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+
+    def __str__(self) -> str:
+        return self.day.isoformat()
+
+
+class CalendarYear(db.Model):
+    """A year whose State Council notice an admin has loaded in full, so it is no longer provisional."""
+
+    __tablename__ = "calendar_year"
+    __audited__ = True
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    confirmed_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+
+class ApiToken(db.Model):
+    """A personal API token; only its SHA-256 digest is stored."""
+
+    __tablename__ = "api_token"
+    __audited__ = True
+    __audit_secret__ = frozenset({"token_hash"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False, index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(db.DateTime(timezone=True), nullable=True)
+
+    user: Mapped[User] = relationship()
+
+    @staticmethod
+    def digest(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def __str__(self) -> str:
+        return f"token #{self.id}"
+
+
+class LoginAttempt(db.Model):
+    """A failed login, kept in the database so throttling holds across server workers."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_username_at", "username", "at"),
+        Index("ix_login_attempt_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), nullable=False)
+    address: Mapped[str] = mapped_column(String(64), nullable=False)
+    at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class AuditLog(db.Model):
+    """Who did what to which object, and which fields changed (old → new)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    actor_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    action: Mapped[AuditAction] = mapped_column(enum_column(AuditAction), nullable=False, index=True)
+    object_type: Mapped[str] = mapped_column(String(50), nullable=False)
+    object_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    object_label: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    changes: Mapped[dict] = mapped_column(db.JSON, nullable=False, default=dict)
+    address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    actor: Mapped[User | None] = relationship()
+
+
+ENUM_LABELS = {
+    Role.admin: _l("Administrator"),
+    Role.clerk: _l("Office staff"),
+    Role.leader: _l("Leader"),
+    Role.handler: _l("Responsible unit"),
+    Role.supervisor: _l("Supervisor"),
+    UnitKind.county: _l("County"),
+    UnitKind.township: _l("Township"),
+    UnitKind.department: _l("Department"),
+    LeaderPost.county_secretary: _l("County party secretary"),
+    LeaderPost.county_head: _l("County head"),
+    LeaderPost.county_leader: _l("Other county leader"),
+    LeaderPost.township_secretary: _l("Township party secretary"),
+    LeaderPost.township_head: _l("Township head"),
+    LeaderPost.township_leader: _l("Other township leader"),
+    LeaderPost.department_head: _l("Department head"),
+    AuditAction.create: _l("Created"),
+    AuditAction.update: _l("Changed"),
+    AuditAction.delete: _l("Deleted"),
+    AuditAction.transition: _l("State change"),
+    AuditAction.login: _l("Logged in"),
+    AuditAction.login_failed: _l("Failed login"),
+    AuditAction.logout: _l("Logged out"),
+}
