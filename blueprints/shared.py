@@ -67,7 +67,7 @@ def enforce_access():
 
 def official_calendar() -> Calendar:
     """The working-day calendar: the package, corrected by the admin's overrides and loaded years."""
-    overrides = dict(db.session.execute(db.select(CalendarDay.day, CalendarDay.is_working)).tuples().all())
+    overrides = dict(db.session.execute(db.select(CalendarDay.day, CalendarDay.is_working)).all())
     years = frozenset(db.session.scalars(db.select(CalendarYear.year)).all())
     return Calendar(overrides=overrides, confirmed_years=years)
 

@@ -1,0 +1,195 @@
+"""Shared fixtures: a migrated database, `app`, `client`, `login(role)` and small factories."""
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
+
+from app import create_app
+from models import Leader, LeaderPost, Role, Unit, UnitKind, User, db
+
+PASSWORD = "correct-horse-9"
+CHROMIUM = "/usr/bin/chromium"
+ON_CI = os.environ.get("CI") == "true"
+_counter = itertools.count(1)
+
+
+def pytest_report_header(config):
+    url = os.environ.get("DATABASE_URL")
+    return f"database: {'PostgreSQL (DATABASE_URL)' if url else 'SQLite (temporary file)'}"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests need Debian's Chromium; without it they are skipped, and on CI that fails the run."""
+    if Path(CHROMIUM).exists() and shutil.which("chromium"):
+        return
+    skip = pytest.mark.skip(reason=f"{CHROMIUM} is not installed (apt-get install chromium): browser tests skipped")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Under CI=true nothing may be skipped."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if ON_CI and skipped:
+        reporter.write_line(f"CI=true: {skipped} test(s) were skipped; failing the run.", red=True)
+        session.exitstatus = 1
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """The database under test: DATABASE_URL when set (PostgreSQL on CI), else a temporary SQLite file."""
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    if "test" not in make_url(url).database:
+        pytest.exit("The tests empty the database: DATABASE_URL must name a database whose name contains 'test'.", 2)
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        db.drop_all()
+        db.session.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
+        db.session.commit()
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def clear_tables() -> None:
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+
+
+def make_test_app(database_url, **overrides):
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "SECRET_KEY": "test-secret",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture
+def app(database_url):
+    """A fresh app on an emptied database; CSRF is off here (see `csrf_app`)."""
+    application = make_test_app(database_url)
+    with application.app_context():
+        clear_tables()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def csrf_app(database_url):
+    """The app with CSRF protection on, as in production."""
+    application = make_test_app(database_url, WTF_CSRF_ENABLED=True)
+    with application.app_context():
+        clear_tables()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_unit(app):
+    def factory(name=None, kind=UnitKind.township, parent=None):
+        with app.app_context():
+            unit = Unit(name=name or f"单位{next(_counter)}", kind=kind, parent_id=parent.id if parent else None)
+            db.session.add(unit)
+            db.session.commit()
+            db.session.refresh(unit)
+            db.session.expunge(unit)
+            return unit
+
+    return factory
+
+
+@pytest.fixture
+def make_user(app, make_unit):
+    def factory(role=Role.clerk, username=None, unit=None, password=PASSWORD, active=True):
+        with app.app_context():
+            unit = unit or make_unit()
+            user = User(username=username or f"{role.value}{next(_counter)}", display_name=f"测试{role.value}",
+                        role=role, unit_id=unit.id, active=active)
+            user.set_password(password)
+            db.session.add(user)
+            db.session.commit()
+            db.session.refresh(user)
+            db.session.expunge(user)
+            return user
+
+    return factory
+
+
+@pytest.fixture
+def make_leader(app, make_unit):
+    def factory(name=None, post=LeaderPost.county_leader, unit=None, user=None):
+        with app.app_context():
+            unit = unit or make_unit(kind=UnitKind.county)
+            leader = Leader(name=name or f"领导{next(_counter)}", title="副县长", portfolio="信访", post=post,
+                            unit_id=unit.id, user_id=user.id if user else None)
+            db.session.add(leader)
+            db.session.commit()
+            db.session.refresh(leader)
+            db.session.expunge(leader)
+            return leader
+
+    return factory
+
+
+@pytest.fixture
+def login(client, make_user):
+    """login(role) creates a user of that role and logs the client in through the login page."""
+
+    def do_login(role=Role.clerk, **kwargs):
+        user = make_user(role=role, **kwargs)
+        response = client.post("/auth/login", data={"username": user.username, "password": PASSWORD})
+        assert response.status_code == 302, response.data
+        return user
+
+    return do_login
+
+
+def csrf_token_from(html: bytes | str) -> str:
+    text = html.decode() if isinstance(html, bytes) else html
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', text).group(1)
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over HTTP on a free loopback port, for the browser tests."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"],
+    }
