@@ -155,7 +155,8 @@ def load_user_from_token(req) -> User | None:
     )
     if token is None or not token.user.active:
         return None
-    token.last_used_at = utcnow()
+    # A Core update: no ORM flush (and so no audit entry) while the user is still being loaded.
+    db.session.execute(db.update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=utcnow()))
     db.session.commit()
     return token.user
 

@@ -6,8 +6,7 @@ import getpass
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from flask import has_request_context, request
-from flask_login import current_user
+from flask import g, has_request_context, request
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
@@ -21,10 +20,12 @@ SECRET_PLACEHOLDER = "******"
 def current_actor() -> tuple[int | None, str, str | None]:
     """(user id, name, address) of whoever is acting: the logged-in user, or the shell user for CLI work."""
     if has_request_context():
-        address = request.remote_addr
-        if current_user and current_user.is_authenticated:
-            return current_user.id, current_user.username, address
-        return None, "anonymous", address
+        # The user loaded for this request (enforce_access loads it first); loading it here,
+        # in the middle of a flush, would query the database from inside the flush.
+        user = g.get("_login_user")
+        if user is not None and user.is_authenticated:
+            return user.id, user.username, request.remote_addr
+        return None, "anonymous", request.remote_addr
     return None, f"cli:{getpass.getuser()}", None
 
 

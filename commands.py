@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 
@@ -17,6 +18,7 @@ from models import ApiToken, Role, User, db
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db():
     """Create or upgrade the database schema by applying every migration."""
     upgrade()
@@ -24,6 +26,7 @@ def init_db():
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("username")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--password", help="Prompted for when omitted.")
@@ -44,6 +47,7 @@ def create_user(username, role, password, display_name):
 
 
 @click.command("create-token")
+@with_appcontext
 @click.argument("username")
 def create_token(username):
     """Print a new API token for a user; only its hash is stored, so it is shown once."""
@@ -57,6 +61,7 @@ def create_token(username):
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--seed", default=1, show_default=True, help="Seed for the generated demo data.")
 def seed_demo(seed):
     """Load the demo data once (units, leaders, lists, a user of every role) and print the demo logins."""
@@ -72,6 +77,7 @@ def seed_demo(seed):
 
 
 @click.command("backup")
+@with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
 def backup(path):
     """Write a consistent copy of the database to PATH while the site keeps running."""

@@ -42,10 +42,6 @@ class LabelledEnum(enum.Enum):
     def label(self):
         return ENUM_LABELS[self]
 
-    @classmethod
-    def choices(cls):
-        return [(member.value, member.label) for member in cls]
-
 
 class Role(LabelledEnum):
     admin = "admin"

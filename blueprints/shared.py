@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from sqlalchemy.exc import IntegrityError
+from wtforms import SelectChoice
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import CalendarDay, CalendarYear, Role, db
@@ -53,12 +54,13 @@ def allowed_roles(endpoint: str) -> frozenset[Role] | None:
 
 def enforce_access():
     """before_request: anonymous users go to the login page, other roles get 403."""
+    authenticated = current_user.is_authenticated  # loads the user before any flush needs it (audit)
     if request.endpoint is None or request.endpoint not in current_app.view_functions:
         return None
     roles = allowed_roles(request.endpoint)
     if roles is None:
         return None
-    if not current_user.is_authenticated:
+    if not authenticated:
         return current_app.login_manager.unauthorized()
     if current_user.role not in roles:
         abort(403)
@@ -129,11 +131,20 @@ def flatten_tree(items) -> list[tuple[object, int]]:
     return rows
 
 
-def tree_choices(items, empty_label=None, exclude=frozenset()) -> list[tuple[object, str]]:
-    """Select options for a tree, indented by depth, without the excluded ids."""
-    choices = [("", empty_label)] if empty_label is not None else []
-    choices += [(item.id, "　" * depth + item.name) for item, depth in flatten_tree(items) if item.id not in exclude]
-    return choices
+def options(pairs) -> list[SelectChoice]:
+    """Select or radio options from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def enum_options(enum_class) -> list[SelectChoice]:
+    return [SelectChoice(member.value, member.label) for member in enum_class]
+
+
+def tree_choices(items, empty_label=None, exclude=frozenset()) -> list[SelectChoice]:
+    """Select options for a tree, indented (with ideographic spaces) by depth, without the excluded ids."""
+    pairs = [("", empty_label)] if empty_label is not None else []
+    pairs += [(item.id, "\u3000" * depth + item.name) for item, depth in flatten_tree(items) if item.id not in exclude]
+    return options(pairs)
 
 
 def mask_id_number(value: str | None) -> str:

@@ -17,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from blueprints.auth.forms import MIN_PASSWORD_LENGTH
+from blueprints.shared import enum_options, options
 from models import LeaderPost, Role, UnitKind
 
 
@@ -36,7 +37,7 @@ class VersionedForm(FlaskForm):
 class UserForm(VersionedForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=100)])
-    role = SelectField(_l("Role"), choices=Role.choices, validators=[DataRequired()])
+    role = SelectField(_l("Role"), choices=enum_options(Role), validators=[DataRequired()])
     unit_id = SelectField(_l("Unit"), coerce=optional_id, validators=[Optional()])
     active = BooleanField(_l("Active"), default=True)
     password = PasswordField(
@@ -49,7 +50,7 @@ class UserForm(VersionedForm):
 
 class UnitForm(VersionedForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
-    kind = SelectField(_l("Kind"), choices=UnitKind.choices, validators=[DataRequired()])
+    kind = SelectField(_l("Kind"), choices=enum_options(UnitKind), validators=[DataRequired()])
     parent_id = SelectField(_l("Parent unit"), coerce=optional_id, validators=[Optional()])
     sort_order = IntegerField(_l("Sort order"), default=0, validators=[Optional(), NumberRange(min=0, max=9999)])
     active = BooleanField(_l("Active"), default=True)
@@ -60,7 +61,7 @@ class LeaderForm(VersionedForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=50)])
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=100)])
     portfolio = StringField(_l("Portfolio"), validators=[Optional(), Length(max=300)])
-    post = SelectField(_l("Post"), choices=LeaderPost.choices, validators=[DataRequired()])
+    post = SelectField(_l("Post"), choices=enum_options(LeaderPost), validators=[DataRequired()])
     unit_id = SelectField(_l("Unit"), coerce=optional_id, validators=[DataRequired()])
     user_id = SelectField(_l("Login account"), coerce=optional_id, validators=[Optional()])
     sort_order = IntegerField(_l("Sort order"), default=0, validators=[Optional(), NumberRange(min=0, max=9999)])
@@ -79,11 +80,11 @@ class ListItemForm(VersionedForm):
 class CalendarDayForm(FlaskForm):
     status = RadioField(
         _l("Status"),
-        choices=[
+        choices=options([
             ("default", _l("As published (package, or weekends if unknown)")),
             ("working", _l("Working day")),
             ("rest", _l("Rest day")),
-        ],
+        ]),
         default="default",
     )
     note = StringField(_l("Note"), validators=[Optional(), Length(max=100)])

@@ -1,7 +1,7 @@
 """Filling admin forms' choices and applying them to records, with the checks that span records."""
 from flask_babel import gettext as _
 
-from blueprints.shared import tree_choices
+from blueprints.shared import options, tree_choices
 from models import Category, Leader, LeaderPost, ReceptionMethod, Role, Unit, UnitKind, User, db
 
 LIST_KINDS = {"categories": Category, "methods": ReceptionMethod}
@@ -86,7 +86,7 @@ def fill_leader_choices(form, leader: Leader | None) -> None:
     accounts = db.session.scalars(
         db.select(User).where(User.role == Role.leader, User.id.not_in(taken)).order_by(User.username)
     ).all()
-    form.user_id.choices = [("", _("(none)"))] + [(u.id, str(u)) for u in accounts]
+    form.user_id.choices = options([("", _("(none)"))] + [(u.id, str(u)) for u in accounts])
 
 
 def apply_leader_form(form, leader: Leader | None) -> bool:

@@ -19,7 +19,7 @@ from blueprints.admin.services import (
     fill_unit_choices,
     fill_user_choices,
 )
-from blueprints.shared import commit_or_report, flatten_tree, get_or_404, version_conflict
+from blueprints.shared import commit_or_report, enum_options, options, flatten_tree, get_or_404, version_conflict
 from models import AuditAction, AuditLog, Category, Leader, ReceptionMethod, Role, Unit, User, db
 
 LIST_HEADINGS = {"categories": lambda: _("New content category"), "methods": lambda: _("New reception method")}
@@ -129,9 +129,9 @@ def edit_list_item(kind, item_id=None):
 def audit_log():
     """Browse and filter the audit log, newest first."""
     form = AuditFilterForm(request.args)
-    form.action.choices = [("", _("Any"))] + AuditAction.choices()
+    form.action.choices = options([("", _("Any"))]) + enum_options(AuditAction)
     types = db.session.scalars(db.select(AuditLog.object_type).distinct().order_by(AuditLog.object_type)).all()
-    form.object_type.choices = [("", _("Any"))] + [(t, t) for t in types]
+    form.object_type.choices = options([("", _("Any"))] + [(t, t) for t in types])
     query = db.select(AuditLog).order_by(AuditLog.at.desc(), AuditLog.id.desc())
     if form.validate():
         query = filter_audit(query, form)

@@ -1,0 +1,75 @@
+"""The command-line tasks: init-db, create-user, create-token, seed-demo, backup."""
+import sqlite3
+
+import pytest
+
+from models import Category, Leader, ReceptionMethod, Role, Unit, User, db
+
+
+def run(app, *args, **kwargs):
+    result = app.test_cli_runner().invoke(args=list(args), **kwargs)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_init_db_is_repeatable(app):
+    assert "up to date" in run(app, "init-db")
+
+
+def test_create_user_with_password_or_prompt(app, client):
+    run(app, "create-user", "chen", "--role", "supervisor", "--password", "pw-long-enough")
+    run(app, "create-user", "liu", "--role", "clerk", input="prompted-pw-1\nprompted-pw-1\n")
+    assert client.post("/auth/login", data={"username": "liu", "password": "prompted-pw-1"}).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(db.select(User.role).where(User.username == "chen")) == Role.supervisor
+    duplicate = app.test_cli_runner().invoke(args=["create-user", "chen", "--role", "clerk", "--password", "x" * 9])
+    assert duplicate.exit_code != 0 and "exists" in duplicate.output
+
+
+def test_create_token_prints_a_working_token_that_is_stored_hashed(app, client, make_user):
+    user = make_user(Role.clerk, username="api-user")
+    token = run(app, "create-token", "api-user").strip()
+    response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200 and response.json["username"] == user.username
+    assert client.get("/api/v1/me", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    with app.app_context():
+        stored = db.session.execute(db.text("SELECT token_hash FROM api_token")).scalar_one()
+    assert token not in stored and len(stored) == 64
+
+
+def test_seed_demo_is_deterministic_idempotent_and_prints_logins(app, client):
+    output = run(app, "seed-demo", "--seed", "7")
+    assert "admin" in output and "demo2026" in output
+    with app.app_context():
+        first = db.session.scalars(db.select(Leader.name).order_by(Leader.id)).all()
+        counts = [db.session.scalar(db.select(db.func.count()).select_from(m)) for m in (Unit, Leader, User)]
+    assert "already" in run(app, "seed-demo", "--seed", "7")
+    with app.app_context():
+        assert [db.session.scalar(db.select(db.func.count()).select_from(m)) for m in (Unit, Leader, User)] == counts
+        db.session.execute(db.delete(Leader))
+        db.session.execute(db.delete(User))
+        for model in (Unit, Category):
+            db.session.execute(db.update(model).values(parent_id=None))
+            db.session.execute(db.delete(model))
+        db.session.execute(db.delete(ReceptionMethod))
+        db.session.commit()
+    run(app, "seed-demo", "--seed", "7")
+    with app.app_context():
+        assert db.session.scalars(db.select(Leader.name).order_by(Leader.id)).all() == first
+    for role in Role:
+        assert client.post("/auth/login", data={"username": role.value, "password": "demo2026"}).status_code == 302
+        client.post("/auth/logout")
+
+
+def test_backup_writes_a_consistent_copy(app, tmp_path, make_user):
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("the SQLite backup path is tested on SQLite; PostgreSQL uses pg_dump")
+    make_user(username="kept-in-backup")
+    target = tmp_path / "copy.sqlite3"
+    run(app, "backup", str(target))
+    copy = sqlite3.connect(target)
+    try:
+        assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert copy.execute("SELECT count(*) FROM user_account WHERE username='kept-in-backup'").fetchone()[0] == 1
+    finally:
+        copy.close()
