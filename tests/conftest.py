@@ -23,8 +23,10 @@ _counter = itertools.count(1)
 
 
 def pytest_report_header(config):
-    url = os.environ.get("DATABASE_URL")
-    return f"database: {'PostgreSQL (DATABASE_URL)' if url else 'SQLite (temporary file)'}"
+    if os.environ.get("DATABASE_URL"):
+        return "database: PostgreSQL (DATABASE_URL)"
+    return ("database: SQLite (temporary file). PostgreSQL is skipped in this run; "
+            "`scripts/with-postgres make test` runs the suite on it, as .ci/run does.")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -97,6 +99,18 @@ def csrf_app(database_url):
     application = make_test_app(database_url, WTF_CSRF_ENABLED=True)
     with application.app_context():
         clear_tables()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def sqlite_app(tmp_path):
+    """An app on its own migrated SQLite file, for SQLite-only behaviour, whatever DATABASE_URL says."""
+    application = make_test_app(f"sqlite:///{tmp_path / 'own.sqlite3'}")
+    with application.app_context():
+        upgrade()
     yield application
     with application.app_context():
         db.session.remove()

@@ -1,7 +1,6 @@
 """The command-line tasks: init-db, create-user, create-token, seed-demo, backup."""
 import sqlite3
-
-import pytest
+import subprocess
 
 from models import Category, Leader, ReceptionMethod, Role, Unit, User, db
 
@@ -61,15 +60,25 @@ def test_seed_demo_is_deterministic_idempotent_and_prints_logins(app, client):
         client.post("/auth/logout")
 
 
-def test_backup_writes_a_consistent_copy(app, tmp_path, make_user):
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        pytest.skip("the SQLite backup path is tested on SQLite; PostgreSQL uses pg_dump")
-    make_user(username="kept-in-backup")
+def test_sqlite_backup_writes_a_consistent_copy(sqlite_app, tmp_path):
+    run(sqlite_app, "create-user", "kept-in-backup", "--role", "clerk", "--password", "pw-long-enough")
     target = tmp_path / "copy.sqlite3"
-    run(app, "backup", str(target))
+    run(sqlite_app, "backup", str(target))
     copy = sqlite3.connect(target)
     try:
         assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert copy.execute("SELECT count(*) FROM user_account WHERE username='kept-in-backup'").fetchone()[0] == 1
     finally:
         copy.close()
+
+
+def test_backup_of_the_database_under_test(app, tmp_path, make_user):
+    """On PostgreSQL this is pg_dump's custom format; on SQLite, a database file."""
+    make_user(username="in-the-dump")
+    target = tmp_path / "backup.bin"
+    run(app, "backup", str(target))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        assert target.read_bytes().startswith(b"SQLite format 3")
+    else:
+        listing = subprocess.run(["pg_restore", "--list", str(target)], capture_output=True, text=True, check=True)
+        assert "TABLE DATA public user_account" in listing.stdout
