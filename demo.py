@@ -72,10 +72,11 @@ def load(seed: int) -> None:
         for i, (post, title, portfolio) in enumerate(COUNTY_LEADERS, 1)
     ]
     for township in townships:
-        leaders.append(Leader(name=person_name(rng, used), title=f"{township.name}党委书记", portfolio="主持党委全面工作",
-                              post=LeaderPost.township_secretary, unit=township, sort_order=100))
-        leaders.append(Leader(name=person_name(rng, used), title=f"{township.name}镇长" if township.name.endswith("镇")
-                              else f"{township.name}乡长", portfolio="主持政府全面工作",
+        leaders.append(Leader(name=person_name(rng, used), title=f"{township.name}党委书记",
+                              portfolio="主持党委全面工作", post=LeaderPost.township_secretary,
+                              unit=township, sort_order=100))
+        head_title = f"{township.name}{'镇长' if township.name.endswith('镇') else '乡长'}"
+        leaders.append(Leader(name=person_name(rng, used), title=head_title, portfolio="主持政府全面工作",
                               post=LeaderPost.township_head, unit=township, sort_order=101))
     db.session.add_all(leaders)
     for order, (top, subs) in enumerate(CATEGORIES.items(), 1):

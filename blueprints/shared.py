@@ -1,7 +1,6 @@
 """What several blueprints use: access rules, object loading, optimistic-lock checks and masking filters."""
 from __future__ import annotations
 
-from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, request

@@ -29,10 +29,11 @@ def valid_year(year: int) -> int:
 def year_months(cal, year: int) -> list[tuple[int, list[list]]]:
     """For each month, its weeks as lists of seven DayStatus or None (days of other months)."""
     grid = month_grid.Calendar(firstweekday=0)
-    return [
-        (month, [[cal.status(d) if d.month == month else None for d in week] for week in grid.monthdatescalendar(year, month)])
-        for month in range(1, 13)
-    ]
+    def weeks(month):
+        return [[cal.status(d) if d.month == month else None for d in week]
+                for week in grid.monthdatescalendar(year, month)]
+
+    return [(month, weeks(month)) for month in range(1, 13)]
 
 
 @bp.route("/calendar")

@@ -87,7 +87,12 @@ def edit_unit(unit_id=None):
 @bp.route("/leaders")
 def leaders():
     """List leaders with their unit and linked account."""
-    query = db.select(Leader).join(Leader.unit).options(contains_eager(Leader.unit), joinedload(Leader.user)).order_by(Unit.sort_order, Leader.sort_order, Leader.name)
+    query = (
+        db.select(Leader)
+        .join(Leader.unit)
+        .options(contains_eager(Leader.unit), joinedload(Leader.user))
+        .order_by(Unit.sort_order, Leader.sort_order, Leader.name)
+    )
     page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("admin/leaders.html", page=page)
 

@@ -18,7 +18,7 @@ def shot(page, name):
 def test_login_through_the_real_page(page, live_server, make_user):
     user = make_user(Role.admin, username="browser-admin")
     blocked = []
-    page.on("console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None)
+    page.on("console", lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None)
     page.goto(f"{live_server}/admin/users")
     assert page.url.startswith(f"{live_server}/auth/login?next=")
     page.fill("#username", user.username)
