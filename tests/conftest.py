@@ -81,40 +81,33 @@ def make_test_app(database_url, **overrides):
     return create_app(config)
 
 
-@pytest.fixture
-def app(database_url):
-    """A fresh app on an emptied database; CSRF is off here (see `csrf_app`)."""
-    application = make_test_app(database_url)
+def serve_app(database_url, prepare=clear_tables, **overrides):
+    """Yield an app whose database `prepare` has readied (emptied by default), and close it afterwards."""
+    application = make_test_app(database_url, **overrides)
     with application.app_context():
-        clear_tables()
+        prepare()
     yield application
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url):
+    """A fresh app on an emptied database; CSRF is off here (see `csrf_app`)."""
+    yield from serve_app(database_url)
 
 
 @pytest.fixture
 def csrf_app(database_url):
     """The app with CSRF protection on, as in production."""
-    application = make_test_app(database_url, WTF_CSRF_ENABLED=True)
-    with application.app_context():
-        clear_tables()
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    yield from serve_app(database_url, WTF_CSRF_ENABLED=True)
 
 
 @pytest.fixture
 def sqlite_app(tmp_path):
     """An app on its own migrated SQLite file, for SQLite-only behaviour, whatever DATABASE_URL says."""
-    application = make_test_app(f"sqlite:///{tmp_path / 'own.sqlite3'}")
-    with application.app_context():
-        upgrade()
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    yield from serve_app(f"sqlite:///{tmp_path / 'own.sqlite3'}", prepare=upgrade)
 
 
 @pytest.fixture
@@ -122,16 +115,21 @@ def client(app):
     return app.test_client()
 
 
+def persist(app, obj):
+    """Commit a new record and hand it back detached, with its columns loaded."""
+    with app.app_context():
+        db.session.add(obj)
+        db.session.commit()
+        db.session.refresh(obj)
+        db.session.expunge(obj)
+        return obj
+
+
 @pytest.fixture
 def make_unit(app):
     def factory(name=None, kind=UnitKind.township, parent=None):
-        with app.app_context():
-            unit = Unit(name=name or f"单位{next(_counter)}", kind=kind, parent_id=parent.id if parent else None)
-            db.session.add(unit)
-            db.session.commit()
-            db.session.refresh(unit)
-            db.session.expunge(unit)
-            return unit
+        return persist(app, Unit(name=name or f"单位{next(_counter)}", kind=kind,
+                                 parent_id=parent.id if parent else None))
 
     return factory
 
@@ -139,16 +137,11 @@ def make_unit(app):
 @pytest.fixture
 def make_user(app, make_unit):
     def factory(role=Role.clerk, username=None, unit=None, password=PASSWORD, active=True):
-        with app.app_context():
-            unit = unit or make_unit()
-            user = User(username=username or f"{role.value}{next(_counter)}", display_name=f"测试{role.value}",
-                        role=role, unit_id=unit.id, active=active)
-            user.set_password(password)
-            db.session.add(user)
-            db.session.commit()
-            db.session.refresh(user)
-            db.session.expunge(user)
-            return user
+        unit = unit or make_unit()
+        user = User(username=username or f"{role.value}{next(_counter)}", display_name=f"测试{role.value}",
+                    role=role, unit_id=unit.id, active=active)
+        user.set_password(password)
+        return persist(app, user)
 
     return factory
 
@@ -156,15 +149,9 @@ def make_user(app, make_unit):
 @pytest.fixture
 def make_leader(app, make_unit):
     def factory(name=None, post=LeaderPost.county_leader, unit=None, user=None):
-        with app.app_context():
-            unit = unit or make_unit(kind=UnitKind.county)
-            leader = Leader(name=name or f"领导{next(_counter)}", title="副县长", portfolio="信访", post=post,
-                            unit_id=unit.id, user_id=user.id if user else None)
-            db.session.add(leader)
-            db.session.commit()
-            db.session.refresh(leader)
-            db.session.expunge(leader)
-            return leader
+        unit = unit or make_unit(kind=UnitKind.county)
+        return persist(app, Leader(name=name or f"领导{next(_counter)}", title="副县长", portfolio="信访",
+                                   post=post, unit_id=unit.id, user_id=user.id if user else None))
 
     return factory
 
