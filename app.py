@@ -19,7 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import commands
 from audit import register_audit_listener
-from blueprints import admin, api, auth, public
+from blueprints import admin, api, auth, public, reception
 from blueprints.shared import enforce_access, mask_id_number, mask_phone, navigation_for
 from models import ApiToken, Role, User, db, utcnow
 
@@ -172,6 +172,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp, url_prefix="/auth")
     app.register_blueprint(admin.bp, url_prefix="/admin")
+    app.register_blueprint(reception.bp, url_prefix="/reception")
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)  # token-authenticated; session callers are checked in the blueprint
 
@@ -206,8 +207,16 @@ def register_error_handlers(app: Flask) -> None:
             return {"error": str(message), "status": code}, code
         return render_template("errors/error.html", code=code, message=message), code
 
+    def handler(code, message):
+        # A view may abort with a specific description (e.g. which URL argument is wrong).
+        def handle(error):
+            described = getattr(error, "description", None)
+            own = described if described and described != type(error).description else None
+            return render_error(code, own or message)
+        return handle
+
     for code, message in messages.items():
-        app.register_error_handler(code, lambda error, code=code, message=message: render_error(code, message))
+        app.register_error_handler(code, handler(code, message))
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
@@ -215,7 +224,19 @@ def register_error_handlers(app: Flask) -> None:
                                     "Go back, reload the page and submit it again."))
 
 
+WEEKDAY_NAMES = {
+    "zh_CN": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+}
+
+
+def day_with_weekday(day) -> str:
+    """2026-12-01 周二: the schedule's date format, without a Babel lookup per call (hot on public pages)."""
+    return f"{day.isoformat()} {WEEKDAY_NAMES[select_locale()][day.weekday()]}"
+
+
 def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["weekday_date"] = day_with_weekday
     app.jinja_env.filters["mask_id"] = mask_id_number
     app.jinja_env.filters["mask_phone"] = mask_phone
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import date
 import shutil
 import sqlite3
 import subprocess
@@ -68,7 +69,7 @@ def seed_demo(seed):
     if demo.already_loaded():
         click.echo("Demo data is already loaded.")
     else:
-        demo.load(seed)
+        demo.load(seed, date.today())
         db.session.commit()
         click.echo("Demo data loaded.")
     click.echo("Demo logins (username / password):")

@@ -2,8 +2,26 @@
 from __future__ import annotations
 
 import random
+from datetime import date, time, timedelta
 
-from models import Category, Leader, LeaderPost, ReceptionMethod, Role, Unit, UnitKind, User, db
+from blueprints.reception.rota import PoolLeader, build_rota
+from models import (
+    Category,
+    Leader,
+    LeaderPost,
+    ReceptionBatch,
+    ReceptionMethod,
+    ReceptionQuota,
+    ReceptionRecord,
+    ReceptionSession,
+    Role,
+    SessionStatus,
+    Unit,
+    UnitKind,
+    User,
+    db,
+)
+from workdays import Calendar
 
 COUNTY = "示范县"
 TOWNSHIPS = ("城关镇", "东坪镇", "西河乡", "南山镇", "北湖乡", "石桥镇")
@@ -58,7 +76,7 @@ def person_name(rng: random.Random, used: set[str]) -> str:
             return name
 
 
-def load(seed: int) -> None:
+def load(seed: int, today: date) -> None:
     """Add the demo records to the session; the caller commits."""
     rng, used = random.Random(seed), set()
     county = Unit(name=COUNTY, kind=UnitKind.county, sort_order=0)
@@ -93,3 +111,48 @@ def load(seed: int) -> None:
         db.session.add(user)
         if role is Role.leader:
             leaders[2].user = user
+    db.session.flush()
+    load_receptions(rng, today)
+
+
+QUOTAS = {
+    LeaderPost.county_secretary: 2, LeaderPost.county_head: 2, LeaderPost.county_leader: 1,
+    LeaderPost.township_secretary: 2, LeaderPost.township_head: 2, LeaderPost.township_leader: 1,
+    LeaderPost.department_head: 1,
+}
+RECEPTION_PLACE = "县群众工作中心一楼接待室"
+DEMO_MATTERS = ("反映拆迁补偿款未按时发放", "反映工程款拖欠导致农民工工资未结清", "反映邻里宅基地界线纠纷",
+                "咨询城乡居民医疗保险报销政策", "反映小区物业服务收费问题")
+
+
+def load_receptions(rng: random.Random, today: date) -> None:
+    """Quotas, and a rota of sessions for this month and the next; past ones held with a record."""
+    db.session.add_all(ReceptionQuota(post=post, days_per_month=days) for post, days in QUOTAS.items())
+    county = db.session.scalar(db.select(Unit).where(Unit.kind == UnitKind.county))
+    method = db.session.scalar(db.select(ReceptionMethod).order_by(ReceptionMethod.sort_order))
+    leaders = db.session.scalars(db.select(Leader).where(Leader.unit_id == county.id).order_by(Leader.sort_order)).all()
+    calendar = Calendar()
+    first = today.replace(day=1)
+    for month_start in (first, (first + timedelta(days=32)).replace(day=1)):
+        last = (month_start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        days = [month_start + timedelta(n) for n in range((last - month_start).days + 1)
+                if calendar.is_working_day(month_start + timedelta(n))]
+        pool = [PoolLeader(leader.id, QUOTAS[leader.post]) for leader in leaders]
+        for day, leader_id in build_rota(days, pool).assignments.items():
+            add_demo_session(rng, today, day, next(l for l in leaders if l.id == leader_id), county, method)
+
+
+def add_demo_session(rng, today, day, leader, county, method) -> None:
+    status = SessionStatus.held if day < today else SessionStatus.published
+    session = ReceptionSession(day=day, start_time=time(9), end_time=time(12), place=RECEPTION_PLACE, unit=county,
+                               method=method, leaders=[leader], topic=f"{leader.portfolio}方面的信访事项",
+                               booking="工作日拨打 0000-12345 预约，或到接待大厅窗口登记", status=status, sequence=1)
+    db.session.add(session)
+    if status is SessionStatus.held:
+        record = ReceptionRecord(session=session, notes="按时接访。")
+        db.session.add(record)
+        for _ in range(rng.randint(0, 3)):
+            persons = rng.choice((1, 1, 2, 3, 6))
+            db.session.add(ReceptionBatch(record=record, petitioner_names="演示群众", persons=persons,
+                                          matter=rng.choice(DEMO_MATTERS), answer="已当场解释政策并登记。",
+                                          settled=rng.random() < 0.5))

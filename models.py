@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timezone
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import ForeignKey, Index, MetaData, String, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, MetaData, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -67,6 +67,15 @@ class LeaderPost(LabelledEnum):
     township_head = "township_head"
     township_leader = "township_leader"
     department_head = "department_head"
+
+
+class SessionStatus(LabelledEnum):
+    """Lifecycle of a reception session; rescheduling keeps it published and remembers the old time."""
+
+    draft = "draft"
+    published = "published"
+    held = "held"
+    cancelled = "cancelled"
 
 
 class AuditAction(LabelledEnum):
@@ -310,7 +319,133 @@ class AuditLog(db.Model):
     actor: Mapped[User | None] = relationship()
 
 
+reception_session_leader = Table(
+    "reception_session_leader",
+    db.metadata,
+    Column("session_id", ForeignKey("reception_session.id", ondelete="CASCADE"), primary_key=True),
+    Column("leader_id", ForeignKey("leader.id"), primary_key=True, index=True),
+)
+
+reception_session_unit = Table(
+    "reception_session_unit",
+    db.metadata,
+    Column("session_id", ForeignKey("reception_session.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_id", ForeignKey("unit.id"), primary_key=True),
+)
+
+
+class ReceptionSession(Versioned, db.Model):
+    """A leaders' public reception session (接访场次): who receives, when, where and how."""
+
+    __tablename__ = "reception_session"
+    __audited__ = True
+    __table_args__ = (Index("ix_reception_session_status_day", "status", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(nullable=False, index=True)
+    start_time: Mapped[time] = mapped_column(nullable=False)
+    end_time: Mapped[time] = mapped_column(nullable=False)
+    place: Mapped[str] = mapped_column(String(200), nullable=False)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), nullable=False, index=True)
+    method_id: Mapped[int] = mapped_column(ForeignKey("reception_method.id"), nullable=False)
+    topic: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    booking: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    capacity: Mapped[int | None] = mapped_column(nullable=True)
+    public_remarks: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    internal_remarks: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    status: Mapped[SessionStatus] = mapped_column(enum_column(SessionStatus), nullable=False)
+    cancel_reason: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    previous_day: Mapped[date | None] = mapped_column(nullable=True)
+    previous_start_time: Mapped[time | None] = mapped_column(nullable=True)
+    previous_end_time: Mapped[time | None] = mapped_column(nullable=True)
+    sequence: Mapped[int] = mapped_column(nullable=False, default=0)
+    created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        db.DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow
+    )
+
+    unit: Mapped[Unit] = relationship()
+    method: Mapped[ReceptionMethod] = relationship()
+    leaders: Mapped[list[Leader]] = relationship(secondary=reception_session_leader, order_by="Leader.sort_order")
+    accompanying_units: Mapped[list[Unit]] = relationship(secondary=reception_session_unit, order_by="Unit.sort_order")
+    record: Mapped[ReceptionRecord | None] = relationship(back_populates="session", uselist=False)
+
+    def __str__(self) -> str:
+        return f"{self.day.isoformat()} {self.start_time:%H:%M}-{self.end_time:%H:%M} {self.place}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.status is not SessionStatus.draft
+
+    @property
+    def is_rescheduled(self) -> bool:
+        return self.previous_day is not None
+
+
+class ReceptionQuota(Versioned, db.Model):
+    """How many reception days a month a leader of this post must hold."""
+
+    __tablename__ = "reception_quota"
+    __audited__ = True
+
+    post: Mapped[LeaderPost] = mapped_column(enum_column(LeaderPost), primary_key=True)
+    days_per_month: Mapped[int] = mapped_column(nullable=False, default=0)
+
+    def __str__(self) -> str:
+        return self.post.value
+
+
+class ReceptionRecord(db.Model):
+    """The record that a session was held (接访记录); only recorded sessions count as held."""
+
+    __tablename__ = "reception_record"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("reception_session.id"), nullable=False, unique=True)
+    notes: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+
+    session: Mapped[ReceptionSession] = relationship(back_populates="record")
+    batches: Mapped[list[ReceptionBatch]] = relationship(back_populates="record", order_by="ReceptionBatch.id")
+
+    def __str__(self) -> str:
+        return f"record of session #{self.session_id}"
+
+
+COLLECTIVE_VISIT_PERSONS = 5  # DOMAIN §2: a matter raised by 5 or more people is a collective visit
+
+
+class ReceptionBatch(db.Model):
+    """One visiting batch at a held session: who came, what they raised, the answer on the spot."""
+
+    __tablename__ = "reception_batch"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("reception_record.id"), nullable=False, index=True)
+    petitioner_names: Mapped[str] = mapped_column(String(500), nullable=False)
+    persons: Mapped[int] = mapped_column(nullable=False, default=1)
+    matter: Mapped[str] = mapped_column(Text, nullable=False)
+    answer: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    settled: Mapped[bool] = mapped_column(nullable=False, default=False)
+
+    record: Mapped[ReceptionRecord] = relationship(back_populates="batches")
+
+    def __str__(self) -> str:
+        return f"batch #{self.id} ({self.persons})"
+
+    @property
+    def is_collective(self) -> bool:
+        return self.persons >= COLLECTIVE_VISIT_PERSONS
+
+
 ENUM_LABELS = {
+    SessionStatus.draft: _l("Draft"),
+    SessionStatus.published: _l("Published"),
+    SessionStatus.held: _l("Held"),
+    SessionStatus.cancelled: _l("Cancelled"),
     Role.admin: _l("Administrator"),
     Role.clerk: _l("Office staff"),
     Role.leader: _l("Leader"),

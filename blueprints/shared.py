@@ -9,7 +9,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from sqlalchemy.exc import IntegrityError
-from wtforms import SelectChoice
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectChoice
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import CalendarDay, CalendarYear, Role, db
@@ -130,6 +131,23 @@ def flatten_tree(items) -> list[tuple[object, int]]:
     return rows
 
 
+def optional_id(value):
+    """Coerce a select value to an id, with "" meaning none."""
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+class VersionedForm(FlaskForm):
+    """An edit form that carries the record's version, so a stale save is refused."""
+
+    version = HiddenField()
+
+
+class PostForm(FlaskForm):
+    """A form with nothing but the CSRF token, for POST-only buttons (log out, publish, …)."""
+
+
 def options(pairs) -> list[SelectChoice]:
     """Select or radio options from (value, label) pairs."""
     return [SelectChoice(value, label) for value, label in pairs]
@@ -167,6 +185,7 @@ def mask_phone(value: str | None) -> str:
 # The main menu: (endpoint, label, roles that see it). Features add their entries here.
 NAVIGATION = (
     ("auth.home", _l("Home"), ALL_ROLES),
+    ("reception.sessions", _l("Reception"), frozenset({Role.admin, Role.clerk, Role.leader, Role.supervisor})),
     ("admin.users", _l("Users"), frozenset({Role.admin})),
     ("admin.units", _l("Units"), frozenset({Role.admin})),
     ("admin.leaders", _l("Leaders"), frozenset({Role.admin})),

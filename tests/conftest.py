@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import date, time, timedelta
 import os
 import re
 import shutil
@@ -14,7 +15,18 @@ from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from app import create_app
-from models import Leader, LeaderPost, Role, Unit, UnitKind, User, db
+from models import (
+    Leader,
+    LeaderPost,
+    ReceptionMethod,
+    ReceptionSession,
+    Role,
+    SessionStatus,
+    Unit,
+    UnitKind,
+    User,
+    db,
+)
 
 PASSWORD = "correct-horse-9"
 CHROMIUM = "/usr/bin/chromium"
@@ -152,6 +164,35 @@ def make_leader(app, make_unit):
         unit = unit or make_unit(kind=UnitKind.county)
         return persist(app, Leader(name=name or f"领导{next(_counter)}", title="副县长", portfolio="信访",
                                    post=post, unit_id=unit.id, user_id=user.id if user else None))
+
+    return factory
+
+
+@pytest.fixture
+def make_method(app):
+    def factory(name=None):
+        return persist(app, ReceptionMethod(name=name or f"定点接访{next(_counter)}"))
+
+    return factory
+
+
+@pytest.fixture
+def make_session(app, make_leader, make_unit, make_method):
+    """A reception session (published unless told otherwise), a week ahead by default."""
+
+    def factory(day=None, start=time(9), end=time(12), place=None, leaders=None, status=SessionStatus.published,
+                unit=None, method=None, **fields):
+        leaders = leaders or [make_leader()]
+        unit = unit or make_unit(kind=UnitKind.county)
+        method = method or make_method()
+        with app.app_context():
+            item = ReceptionSession(
+                day=day or date.today() + timedelta(days=7), start_time=start, end_time=end,
+                place=place or f"接待室{next(_counter)}", unit_id=unit.id, method_id=method.id, status=status,
+                leaders=[db.session.get(Leader, leader.id) for leader in leaders], **fields)
+            db.session.add(item)
+            db.session.commit()
+            return item.id
 
     return factory
 

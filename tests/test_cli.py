@@ -2,7 +2,7 @@
 import sqlite3
 import subprocess
 
-from models import Category, Leader, ReceptionMethod, Role, Unit, User, db
+from models import Leader, ReceptionSession, Role, Unit, User, db
 
 
 def run(app, *args, **kwargs):
@@ -36,25 +36,23 @@ def test_create_token_prints_a_working_token_that_is_stored_hashed(app, client, 
     assert token not in stored and len(stored) == 64
 
 
-def test_seed_demo_is_deterministic_idempotent_and_prints_logins(app, client):
+def test_seed_demo_is_deterministic_idempotent_and_prints_logins(app, client, sqlite_app):
     output = run(app, "seed-demo", "--seed", "7")
     assert "admin" in output and "demo2026" in output
-    with app.app_context():
-        first = db.session.scalars(db.select(Leader.name).order_by(Leader.id)).all()
-        counts = [db.session.scalar(db.select(db.func.count()).select_from(m)) for m in (Unit, Leader, User)]
+
+    def snapshot(application):
+        with application.app_context():
+            names = db.session.scalars(db.select(Leader.name).order_by(Leader.id)).all()
+            counts = [db.session.scalar(db.select(db.func.count()).select_from(m))
+                      for m in (Unit, Leader, User, ReceptionSession)]
+        return names, counts
+
+    first = snapshot(app)
+    assert first[1][3] > 0  # the demo includes reception sessions
     assert "already" in run(app, "seed-demo", "--seed", "7")
-    with app.app_context():
-        assert [db.session.scalar(db.select(db.func.count()).select_from(m)) for m in (Unit, Leader, User)] == counts
-        db.session.execute(db.delete(Leader))
-        db.session.execute(db.delete(User))
-        for model in (Unit, Category):
-            db.session.execute(db.update(model).values(parent_id=None))
-            db.session.execute(db.delete(model))
-        db.session.execute(db.delete(ReceptionMethod))
-        db.session.commit()
-    run(app, "seed-demo", "--seed", "7")
-    with app.app_context():
-        assert db.session.scalars(db.select(Leader.name).order_by(Leader.id)).all() == first
+    assert snapshot(app) == first
+    run(sqlite_app, "seed-demo", "--seed", "7")
+    assert snapshot(sqlite_app) == first
     for role in Role:
         assert client.post("/auth/login", data={"username": role.value, "password": "demo2026"}).status_code == 302
         client.post("/auth/logout")

@@ -7,8 +7,7 @@ from flask_babel import gettext as _
 
 from blueprints.admin import bp
 from blueprints.admin.forms import CalendarDayForm, CalendarImportForm
-from blueprints.auth.forms import PostForm
-from blueprints.shared import official_calendar
+from blueprints.shared import PostForm, official_calendar
 from models import CalendarDay, CalendarYear, db
 from workdays import package_knows_year, parse_calendar_csv
 

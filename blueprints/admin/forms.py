@@ -5,7 +5,6 @@ from flask_wtf.file import FileAllowed, FileField
 from wtforms import (
     BooleanField,
     DateField,
-    HiddenField,
     IntegerField,
     PasswordField,
     RadioField,
@@ -17,21 +16,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from blueprints.auth.forms import MIN_PASSWORD_LENGTH
-from blueprints.shared import enum_options, options
+from blueprints.shared import VersionedForm, enum_options, optional_id, options
 from models import LeaderPost, Role, UnitKind
-
-
-def optional_id(value):
-    """Coerce a select value to an id, with "" meaning none."""
-    if value in (None, "", "None"):
-        return None
-    return int(value)
-
-
-class VersionedForm(FlaskForm):
-    """An edit form that carries the record's version, so a stale save is refused."""
-
-    version = HiddenField()
 
 
 class UserForm(VersionedForm):

@@ -1,9 +1,14 @@
 """JSON API views."""
-from flask import request
+from datetime import date
+
+from flask import jsonify, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
 from blueprints.api import bp
+from blueprints.public.schedule import BadRange, parse_range, public_fields, public_sessions
+from blueprints.shared import public
 
 
 @bp.before_request
@@ -22,3 +27,16 @@ def me():
         "role": current_user.role.value,
         "unit": current_user.unit.name if current_user.unit else None,
     }
+
+
+@bp.route("/receptions")
+@public
+def receptions():
+    """Published reception sessions as JSON, filtered by `from`/`to` (YYYY-MM-DD); anyone may call it."""
+    today = date.today()
+    try:
+        start, end = parse_range(request.args, today, 7 * 8 - 1)
+    except BadRange:
+        return {"error": _("Give from and to as YYYY-MM-DD, from before to, at most 400 days apart."),
+                "status": 400}, 400
+    return jsonify([public_fields(item) for item in public_sessions(start, end)])

@@ -30,7 +30,3 @@ class PasswordForm(FlaskForm):
     def validate_new_password(self, field):
         if field.data == self.current_password.data:
             raise ValidationError(_l("The new password must differ from the current one."))
-
-
-class PostForm(FlaskForm):
-    """A form with nothing but the CSRF token, for POST-only buttons (log out, switch language)."""

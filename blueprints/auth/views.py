@@ -1,14 +1,18 @@
 """Views of the auth blueprint."""
+from datetime import date
+
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from audit import record_event
 from blueprints.auth import bp
-from blueprints.auth.forms import LoginForm, PasswordForm, PostForm
+from blueprints.auth.forms import LoginForm, PasswordForm
 from blueprints.auth.services import clear_failures, lockout_minutes, record_failure
-from blueprints.shared import is_safe_next, public
-from models import AuditAction, User, db
+from blueprints.shared import PostForm, is_safe_next, public
+from models import AuditAction, Leader, ReceptionSession, SessionStatus, User, db
+
+UPCOMING_LIMIT = 10
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -54,7 +58,14 @@ def logout():
 @bp.route("/home")
 def home():
     """The signed-in start page, by role."""
-    return render_template("auth/home.html", unit=current_user.unit, leader=current_user.leader)
+    leader = current_user.leader
+    upcoming = db.session.scalars(
+        db.select(ReceptionSession)
+        .where(ReceptionSession.leaders.any(Leader.id == leader.id), ReceptionSession.day >= date.today(),
+               ReceptionSession.status.in_((SessionStatus.draft, SessionStatus.published)))
+        .order_by(ReceptionSession.day, ReceptionSession.start_time).limit(UPCOMING_LIMIT)
+    ).all() if leader else []
+    return render_template("auth/home.html", unit=current_user.unit, leader=leader, upcoming=upcoming)
 
 
 @bp.route("/password", methods=["GET", "POST"])
