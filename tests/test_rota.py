@@ -1,4 +1,4 @@
-"""Tests for the month rota builder: coverage, quotas, fairness, spacing, busy and already-on-duty days."""
+"""Tests for the month rota builder: coverage, quotas, fairness, spacing, busy and on-duty days."""
 
 import calendar
 import random
@@ -83,7 +83,7 @@ def back_to_back(proposal, already_on_duty=None):
 ])
 def test_the_months_used_here_match_the_official_calendar(year, month, expected):
     official = Calendar()
-    assert expected == tuple(day for day in whole_month(year, month) if official.is_working_day(day))
+    assert expected == tuple(filter(official.is_working_day, whole_month(year, month)))
 
 
 @pytest.mark.parametrize("month, length", [(OCTOBER_2026, 18), (JUNE_2026, 21), (MARCH_2026, 22)])
@@ -139,6 +139,14 @@ def test_extra_days_are_shared_within_one(month, pool):
 ])
 def test_no_leader_on_two_neighbouring_working_days(month, pool):
     assert back_to_back(build_rota(month, pool)) == []
+
+
+def test_a_leader_who_can_only_meet_the_quota_today_goes_first():
+    tuesday, wednesday = d("2026-03-03"), d("2026-03-04")
+    pool = pool_of(0, 1, 1, busy={3: {wednesday}})
+    proposal = build_rota((tuesday, wednesday), pool)
+    assert proposal.assignments == {tuesday: 3, wednesday: 2}
+    assert proposal.unmet_quotas == {}
 
 
 def test_a_quota_that_only_fits_on_neighbouring_days_gets_them():
@@ -225,6 +233,7 @@ def test_a_day_on_duty_held_by_someone_outside_the_pool_is_left_alone():
 @pytest.mark.parametrize("working, pool, unmet", [
     (MARCH_2026[:3], pool_of(2, 2), {2: 1}),
     (MARCH_2026[:3], pool_of(3, 3, 0), {1: 1, 2: 2}),
+    (MARCH_2026[:3], pool_of(1, 4), {2: 2}),  # a quota that can be met is not given up
     (MARCH_2026, pool_of(2, 1, busy={1: set(MARCH_2026[1:])}), {1: 1}),
     (MARCH_2026, pool_of(2, busy={1: set(MARCH_2026)}), {1: 2}),
 ])
@@ -296,6 +305,8 @@ def assert_rota_invariants(month, pool, on_duty, proposal):
     by_id = {leader.leader_id: leader for leader in pool}
     open_days = set(month) - set(on_duty)
     assert set(proposal.assignments) | set(proposal.unfilled_days) == open_days
+    assert list(proposal.assignments) == sorted(proposal.assignments)
+    assert list(proposal.unfilled_days) == sorted(proposal.unfilled_days)
     assert not set(proposal.assignments) & set(proposal.unfilled_days)
     for day, leader_id in proposal.assignments.items():
         assert day not in by_id[leader_id].busy_days

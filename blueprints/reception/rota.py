@@ -52,14 +52,15 @@ class _Load:
 
 def _rank(load: _Load, here: int, free_days_left: int) -> tuple:
     """Sort key: the best leader for the day at timeline position `here` comes first."""
+    quota_left = load.quota_left()
     # Once every free day left is needed for the quota, passing over one loses it for good.
-    must = 0 < load.quota_left() >= free_days_left
+    must = quota_left > 0 and quota_left >= free_days_left
     distances = [abs(position - here) for position in load.duties]
     return (
         not must,
-        1 in distances,
+        1 in distances,  # back-to-back days only when nobody else is free
         load.extra_days(),  # below zero while short of the quota, so quotas come first
-        -min(distances, default=inf),
+        -min(distances, default=inf),  # the longest since (or until) their own duty
         load.pool_order,
     )
 
