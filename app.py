@@ -19,6 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import commands
 from audit import register_audit_listener
+from blueprints.public.cache import register_revision_listener
 from blueprints import admin, api, auth, public, reception
 from blueprints.shared import enforce_access, mask_id_number, mask_phone, navigation_for
 from models import ApiToken, Role, User, db, utcnow
@@ -58,7 +59,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         PAGE_SIZE=50,
         OFFICE_NAME="县信访局",
         OFFICE_PHONE="0000-12345",
-        TRUSTED_PROXIES=0,  # reverse proxies in front (nginx: 1) whose X-Forwarded-For is believed
+        TRUSTED_PROXIES=0,
+        PUBLIC_CACHE=True,  # serve unchanged public pages from memory (blueprints/public/cache.py)  # reverse proxies in front (nginx: 1) whose X-Forwarded-For is believed
     )
     app.config.from_pyfile("config.py", silent=True)
     if os.environ.get("DATABASE_URL"):
@@ -67,6 +69,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
     if os.environ.get("SESSION_COOKIE_SECURE") == "1":
         app.config["SESSION_COOKIE_SECURE"] = True
+    if os.environ.get("PUBLIC_CACHE") == "0":
+        app.config["PUBLIC_CACHE"] = False
     if os.environ.get("TRUSTED_PROXIES", "").isdigit():
         app.config["TRUSTED_PROXIES"] = int(os.environ["TRUSTED_PROXIES"])
     if test_config:
@@ -77,6 +81,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["TRUSTED_PROXIES"]:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    app.json.ensure_ascii = False  # Chinese stays readable in the JSON API
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
@@ -133,6 +138,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = _l("Please log in to open this page.")
     login_manager.login_message_category = "info"
     register_audit_listener()
+    register_revision_listener()
 
 
 @login_manager.unauthorized_handler

@@ -319,6 +319,15 @@ class AuditLog(db.Model):
     actor: Mapped[User | None] = relationship()
 
 
+class Revision(db.Model):
+    """A counter raised whenever data behind a cached view changes (see blueprints/public/cache.py)."""
+
+    __tablename__ = "revision"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(nullable=False, default=0)
+
+
 reception_session_leader = Table(
     "reception_session_leader",
     db.metadata,

@@ -76,7 +76,17 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     url = f"sqlite:///{workdir / 'bench.sqlite3'}"
     sessions = seed(url)
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench"}
+    print(f"{sessions} sessions in the database; gunicorn 2 workers; wrk -t1 -c8 -d{args.seconds}s")
+    try:
+        for cache in ("1", "0"):
+            env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "PUBLIC_CACHE": cache}
+            print("public cache on (the default)" if cache == "1" else "public cache off (every request renders)")
+            measure(env, args)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def measure(env: dict, args) -> None:
     server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{args.port}",
                                "--log-level", "warning", "app:create_app()"], cwd=ROOT, env=env)
     try:
@@ -87,15 +97,13 @@ def main() -> None:
                 break
             except OSError:
                 clock.sleep(0.1)
-        print(f"{sessions} sessions in the database; gunicorn 2 workers; wrk -t1 -c8 -d{args.seconds}s")
         for path in ("/", "/receptions.ics"):
             result = wrk(base + path, args.seconds)
-            print(f"{path:<18} {result['rate']:8.1f} req/s   p50 {result['p50']:>8}   p99 {result['p99']:>8}"
+            print(f"  {path:<18} {result['rate']:8.1f} req/s   p50 {result['p50']:>8}   p99 {result['p99']:>8}"
                   f"   non-2xx {result['errors']}")
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=10)
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

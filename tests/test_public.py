@@ -97,3 +97,40 @@ def test_json_list_has_the_public_fields_only(client, make_session, make_leader)
     assert row["date"] == NEXT_WEEK.isoformat() and row["leaders"][0]["name"] == "张建国"
     assert row["topic"] == "征地拆迁" and "internal_remarks" not in row
     assert client.get(f"/api/v1/receptions?from={(NEXT_WEEK + timedelta(days=1)).isoformat()}").json == []
+
+
+def test_cached_public_pages_change_as_soon_as_the_data_does(app, client, make_session, make_leader):
+    leader = make_leader("张建国")
+    session_id = make_session(day=NEXT_WEEK, leaders=[leader], place="旧接待室")
+    for url in ("/", "/api/v1/receptions", "/receptions.ics"):
+        assert "旧接待室" in client.get(url).get_data(as_text=True)
+    with app.app_context():
+        db.session.get(ReceptionSession, session_id).place = "新接待室"
+        db.session.commit()
+    for url in ("/", "/api/v1/receptions", "/receptions.ics"):
+        body = client.get(url).get_data(as_text=True)
+        assert "新接待室" in body and "旧接待室" not in body, url
+    with app.app_context():
+        db.session.get(type(leader), leader.id).name = "张改名"
+        db.session.commit()
+    assert "张改名" in client.get("/").get_data(as_text=True)
+
+
+def test_cached_pages_carry_nothing_of_another_visitor(client, login, make_session):
+    make_session(day=NEXT_WEEK)
+    user = login()
+    anonymous = client.application.test_client()
+    first = anonymous.get("/")
+    assert "Set-Cookie" not in first.headers
+    signed_in = client.get("/").get_data(as_text=True)
+    assert user.display_name in signed_in
+    again = anonymous.get("/")
+    assert user.display_name not in again.get_data(as_text=True) and "Set-Cookie" not in again.headers
+    assert again.get_data() == first.get_data()
+
+
+def test_visitors_switch_language_with_a_link(client):
+    page = client.get("/").get_data(as_text=True)
+    assert 'href="/auth/language/en?next=/"' in page
+    assert client.get("/auth/language/en?next=/").headers["Location"] == "/"
+    assert 'lang="en"' in client.get("/").get_data(as_text=True)

@@ -7,6 +7,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
 from blueprints.api import bp
+from blueprints.public.cache import cached_public
 from blueprints.public.schedule import BadRange, parse_range, public_fields, public_sessions
 from blueprints.shared import public
 
@@ -31,6 +32,7 @@ def me():
 
 @bp.route("/receptions")
 @public
+@cached_public
 def receptions():
     """Published reception sessions as JSON, filtered by `from`/`to` (YYYY-MM-DD); anyone may call it."""
     today = date.today()

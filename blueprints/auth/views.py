@@ -9,7 +9,7 @@ from audit import record_event
 from blueprints.auth import bp
 from blueprints.auth.forms import LoginForm, PasswordForm
 from blueprints.auth.services import clear_failures, lockout_minutes, record_failure
-from blueprints.shared import PostForm, is_safe_next, public
+from blueprints.shared import is_safe_next, public
 from models import AuditAction, Leader, ReceptionSession, SessionStatus, User, db
 
 UPCOMING_LIMIT = 10
@@ -83,15 +83,15 @@ def change_password():
     return render_template("auth/password.html", form=form)
 
 
-@bp.route("/language/<code>", methods=["POST"])
+@bp.route("/language/<code>", methods=["GET", "POST"])
 @public
 def set_language(code):
-    """Switch the interface language; anyone may call it."""
-    form = PostForm()
-    if form.validate_on_submit() and code in current_app.config["LANGUAGES"]:
+    """Switch the interface language; anyone may call it. Visitors follow a link (GET) that only sets
+    their session; signed-in users post a CSRF-protected form that also saves their choice."""
+    if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-        if current_user.is_authenticated and current_user.locale != code:
+        if request.method == "POST" and current_user.is_authenticated and current_user.locale != code:
             current_user.locale = code
             db.session.commit()
-    target = request.form.get("next", "")
+    target = request.values.get("next", "")
     return redirect(target if is_safe_next(target) else url_for("public.index"))

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from icalendar import Calendar, Event, Timezone
 
 from blueprints.public import bp
+from blueprints.public.cache import cached_public
 from blueprints.public.schedule import (
     BadRange,
     group_by_week,
@@ -41,6 +42,7 @@ def int_arg(name):
 
 @bp.route("/")
 @public
+@cached_public
 def index():
     """The coming published sessions, grouped by week and filterable by unit, leader and method."""
     today = date.today()
@@ -58,6 +60,7 @@ def index():
 
 @bp.route("/notice")
 @public
+@cached_public
 def notice():
     """A printable A4 notice (公告) of the sessions between `from` and `to` (default: this week)."""
     today = date.today()
@@ -68,6 +71,7 @@ def notice():
 
 @bp.route("/receptions.ics")
 @public
+@cached_public
 def calendar_feed():
     """The sessions as an iCalendar feed (RFC 5545), times in Asia/Shanghai with a VTIMEZONE."""
     today = date.today()
