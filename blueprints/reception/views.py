@@ -156,22 +156,33 @@ def delete_session(session_id):
     return redirect(url_for("reception.sessions"))
 
 
+def change_state(item, form, form_name, allowed, refusal, apply, done, check=lambda form: True):
+    """The shape of every state change of a session: check its state, validate (errors re-shown with the
+    input), apply, raise the public SEQUENCE, commit once, and return to the session page."""
+    if not allowed:
+        flash(refusal, "danger")
+    elif not form.validate_on_submit() or version_conflict(item, form) or not check(form):
+        return render_session(item, 400, **{form_name: form})
+    else:
+        apply(form)
+        touch_public(item)
+        if commit_or_report():
+            flash(done, "success")
+    return redirect(url_for("reception.session", session_id=item.id))
+
+
 @bp.route("/<int:session_id>/cancel", methods=["POST"])
 @role_required(*PLANNERS)
 def cancel_session(session_id):
     """Cancel a published session with a public reason."""
     item = get_or_404(ReceptionSession, session_id)
-    form = CancelForm()
-    if item.status is not SessionStatus.published:
-        flash(_("Only published sessions can be cancelled."), "danger")
-    elif not form.validate_on_submit() or version_conflict(item, form):
-        return render_session(item, 400, cancel_form=form)
-    else:
+
+    def cancel(form):
         item.status, item.cancel_reason = SessionStatus.cancelled, form.reason.data.strip()
-        touch_public(item)
-        if commit_or_report():
-            flash(_("The session is cancelled; the public sees the reason."), "success")
-    return redirect(url_for("reception.session", session_id=item.id))
+
+    return change_state(item, CancelForm(), "cancel_form", item.status is SessionStatus.published,
+                        _("Only published sessions can be cancelled."), cancel,
+                        _("The session is cancelled; the public sees the reason."))
 
 
 @bp.route("/<int:session_id>/reschedule", methods=["POST"])
@@ -179,18 +190,14 @@ def cancel_session(session_id):
 def reschedule_session(session_id):
     """Move a published session; the public sees the old time struck through next to the new one."""
     item = get_or_404(ReceptionSession, session_id)
-    form = RescheduleForm()
-    if item.status is not SessionStatus.published:
-        flash(_("Only published sessions can be rescheduled."), "danger")
-    elif not form.validate_on_submit() or version_conflict(item, form) or not reschedule_allowed(form, item):
-        return render_session(item, 400, reschedule_form=form)
-    else:
+
+    def move(form):
         item.previous_day, item.previous_start_time, item.previous_end_time = item.day, item.start_time, item.end_time
         item.day, item.start_time, item.end_time = form.day.data, form.start_time.data, form.end_time.data
-        touch_public(item)
-        if commit_or_report():
-            flash(_("The session has been rescheduled."), "success")
-    return redirect(url_for("reception.session", session_id=item.id))
+
+    return change_state(item, RescheduleForm(), "reschedule_form", item.status is SessionStatus.published,
+                        _("Only published sessions can be rescheduled."), move,
+                        _("The session has been rescheduled."), check=lambda form: reschedule_allowed(form, item))
 
 
 def reschedule_allowed(form, item) -> bool:
@@ -210,19 +217,16 @@ def reschedule_allowed(form, item) -> bool:
 def record_session(session_id):
     """Record that a published session was held (on or after its day)."""
     item = get_or_404(ReceptionSession, session_id)
-    form = RecordForm()
-    if item.status is not SessionStatus.published or item.day > date.today():
-        flash(_("Only a published session can be recorded, on or after its day."), "danger")
-    elif not form.validate_on_submit() or version_conflict(item, form):
-        return render_session(item, 400, record_form=form)
-    else:
+
+    def hold(form):
         item.status = SessionStatus.held
         db.session.add(ReceptionRecord(session=item, notes=(form.notes.data or "").strip(),
                                        recorded_by_id=current_user.id))
-        touch_public(item)
-        if commit_or_report():
-            flash(_("The session is recorded as held. Add each visiting batch below."), "success")
-    return redirect(url_for("reception.session", session_id=item.id))
+
+    return change_state(item, RecordForm(), "record_form",
+                        item.status is SessionStatus.published and item.day <= date.today(),
+                        _("Only a published session can be recorded, on or after its day."), hold,
+                        _("The session is recorded as held. Add each visiting batch below."))
 
 
 @bp.route("/<int:session_id>/batches", methods=["POST"])
