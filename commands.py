@@ -15,6 +15,7 @@ from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 
 import demo
+import demo_cases
 from models import ApiToken, Role, User, db
 
 
@@ -64,14 +65,20 @@ def create_token(username):
 @click.command("seed-demo")
 @with_appcontext
 @click.option("--seed", default=1, show_default=True, help="Seed for the generated demo data.")
-def seed_demo(seed):
-    """Load the demo data once (units, leaders, lists, a user of every role) and print the demo logins."""
+@click.option("--cases", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Also add this many generated petitions (bulk inserts).")
+def seed_demo(seed, cases):
+    """Load the demo data once (units, leaders, lists, users of every role, reception sessions), optionally
+    add generated petitions, and print the demo logins."""
     if demo.already_loaded():
         click.echo("Demo data is already loaded.")
     else:
         demo.load(seed, date.today())
         db.session.commit()
         click.echo("Demo data loaded.")
+    if cases:
+        written = demo_cases.load_cases(cases, seed, date.today())
+        click.echo(f"Added {written} petitions.")
     click.echo("Demo logins (username / password):")
     for username, password, role in demo.LOGINS:
         click.echo(f"  {username:<12} {password:<14} {role}")

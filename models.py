@@ -78,6 +78,60 @@ class SessionStatus(LabelledEnum):
     cancelled = "cancelled"
 
 
+class Channel(LabelledEnum):
+    """信访形式: how a petition reached the office."""
+
+    visit = "visit"
+    letter = "letter"
+    online = "online"
+    phone = "phone"
+    mailbox = "mailbox"
+    assigned = "assigned"
+    forwarded = "forwarded"
+    reception = "reception"
+    visit_down = "visit_down"
+
+
+class Purpose(LabelledEnum):
+    """信访目的: decides the route a petition takes (DOMAIN §2)."""
+
+    claim = "claim"
+    appeal = "appeal"
+    suggestion = "suggestion"
+    accusation = "accusation"
+    litigation = "litigation"
+    other = "other"
+
+
+class CaseStatus(LabelledEnum):
+    """The states of DOMAIN §2."""
+
+    registered = "registered"
+    accepted = "accepted"
+    not_accepted = "not_accepted"
+    forwarded = "forwarded"
+    in_progress = "in_progress"
+    opinion_issued = "opinion_issued"
+    return_visited = "return_visited"
+    closed = "closed"
+    review = "review"
+    re_review = "re_review"
+    final = "final"
+
+
+class Outcome(LabelledEnum):
+    support = "support"
+    explain = "explain"
+    reject = "reject"
+
+
+class Satisfaction(LabelledEnum):
+    satisfied = "satisfied"
+    basically = "basically"
+    dissatisfied = "dissatisfied"
+    not_evaluated = "not_evaluated"
+
+
 class AuditAction(LabelledEnum):
     create = "create"
     update = "update"
@@ -450,7 +504,127 @@ class ReceptionBatch(db.Model):
         return self.persons >= COLLECTIVE_VISIT_PERSONS
 
 
+petition_co_unit = Table(
+    "petition_co_unit",
+    db.metadata,
+    Column("petition_id", ForeignKey("petition.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_id", ForeignKey("unit.id"), primary_key=True, index=True),
+)
+
+
+class Petition(Versioned, db.Model):
+    """A petition (信访事项) from intake to closure, with its package: leader, units, opinion, deadline."""
+
+    __tablename__ = "petition"
+    __audited__ = True
+    __table_args__ = (
+        Index("ix_petition_received_on_id", "received_on", "id"),
+        Index("ix_petition_status_due_on", "status", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
+    received_on: Mapped[date] = mapped_column(nullable=False)
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel), nullable=False, index=True)
+    purpose: Mapped[Purpose] = mapped_column(enum_column(Purpose), nullable=False, index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"), nullable=True, index=True)
+    summary: Mapped[str] = mapped_column(Text, nullable=False)
+    persons: Mapped[int] = mapped_column(nullable=False, default=1)
+    is_collective: Mapped[bool] = mapped_column(nullable=False, default=False)
+    is_repeat: Mapped[bool] = mapped_column(nullable=False, default=False)
+    is_skip_level: Mapped[bool] = mapped_column(nullable=False, default=False)
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), nullable=True, index=True)
+    status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus), nullable=False)
+    accepted_on: Mapped[date | None] = mapped_column(nullable=True)
+    acceptance_note: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    lead_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), nullable=True, index=True)
+    leader_id: Mapped[int | None] = mapped_column(ForeignKey("leader.id"), nullable=True, index=True)
+    responsible_person: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    handling_opinion: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    closure_standard: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    due_on: Mapped[date | None] = mapped_column(nullable=True)
+    outcome: Mapped[Outcome | None] = mapped_column(enum_column(Outcome), nullable=True)
+    closed_on: Mapped[date | None] = mapped_column(nullable=True)
+    satisfaction: Mapped[Satisfaction | None] = mapped_column(enum_column(Satisfaction), nullable=True)
+    assigned_from: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    resolution_method: Mapped[str] = mapped_column(String(50), nullable=False, default="")
+    remarks: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    accused_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), nullable=True, index=True)
+    is_key: Mapped[bool] = mapped_column(nullable=False, default=False)
+    reception_batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reception_batch.id"), nullable=True, unique=True)
+    created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        db.DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+
+    category: Mapped[Category | None] = relationship()
+    township: Mapped[Unit | None] = relationship(foreign_keys=[township_id])
+    lead_unit: Mapped[Unit | None] = relationship(foreign_keys=[lead_unit_id])
+    accused_unit: Mapped[Unit | None] = relationship(foreign_keys=[accused_unit_id])
+    leader: Mapped[Leader | None] = relationship()
+    co_units: Mapped[list[Unit]] = relationship(secondary=petition_co_unit)
+    petitioners: Mapped[list[Petitioner]] = relationship(back_populates="petition", order_by="Petitioner.id")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Petitioner(db.Model):
+    """A person who raised a petition; ID number, phone and address are personal information (DOMAIN §6)."""
+
+    __tablename__ = "petitioner"
+    __audited__ = True
+    __audit_secret__ = frozenset({"id_number", "phone", "address"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petition.id", ondelete="CASCADE"), nullable=False,
+                                             index=True)
+    name: Mapped[str] = mapped_column(String(50), nullable=False, index=True)
+    id_number: Mapped[str] = mapped_column(String(18), nullable=False, default="", index=True)
+    phone: Mapped[str] = mapped_column(String(20), nullable=False, default="", index=True)
+    address: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    village: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+
+    petition: Mapped[Petition] = relationship(back_populates="petitioners")
+
+    def __str__(self) -> str:
+        return f"petitioner #{self.id}"
+
+
 ENUM_LABELS = {
+    Channel.visit: _l("Visit"),
+    Channel.letter: _l("Letter"),
+    Channel.online: _l("Online"),
+    Channel.phone: _l("Phone"),
+    Channel.mailbox: _l("Leaders' mailbox"),
+    Channel.assigned: _l("Assigned from above"),
+    Channel.forwarded: _l("Forwarded from above"),
+    Channel.reception: _l("Raised at a reception"),
+    Channel.visit_down: _l("Found on a visit down"),
+    Purpose.claim: _l("Claim"),
+    Purpose.appeal: _l("Appeal"),
+    Purpose.suggestion: _l("Suggestion"),
+    Purpose.accusation: _l("Accusation"),
+    Purpose.litigation: _l("Court-related"),
+    Purpose.other: _l("Other"),
+    CaseStatus.registered: _l("Registered"),
+    CaseStatus.accepted: _l("Accepted"),
+    CaseStatus.not_accepted: _l("Not accepted"),
+    CaseStatus.forwarded: _l("Forwarded"),
+    CaseStatus.in_progress: _l("In progress"),
+    CaseStatus.opinion_issued: _l("Opinion issued"),
+    CaseStatus.return_visited: _l("Return visit done"),
+    CaseStatus.closed: _l("Closed"),
+    CaseStatus.review: _l("Under review"),
+    CaseStatus.re_review: _l("Under re-review"),
+    CaseStatus.final: _l("Not accepted again"),
+    Outcome.support: _l("Supported"),
+    Outcome.explain: _l("Explained"),
+    Outcome.reject: _l("Not supported"),
+    Satisfaction.satisfied: _l("Satisfied"),
+    Satisfaction.basically: _l("Basically satisfied"),
+    Satisfaction.dissatisfied: _l("Dissatisfied"),
+    Satisfaction.not_evaluated: _l("Not evaluated"),
     SessionStatus.draft: _l("Draft"),
     SessionStatus.published: _l("Published"),
     SessionStatus.held: _l("Held"),

@@ -1,10 +1,12 @@
 """Benchmark the public schedule page and calendar feed under gunicorn (2 workers) with wrk.
 
-Seeds a fresh SQLite database with the demo data plus a year of published sessions (one per
-working day, as the rota makes them), serves it with gunicorn and measures `/` and
-`/receptions.ics` with `wrk -t1 -c8`. Prints requests/s and latency per URL.
+For each case count given, seeds a fresh SQLite database with the demo data, a year of published
+sessions (one per working day, as the rota makes them) and that many petitions, serves it with
+gunicorn and measures `/` and `/receptions.ics` with `wrk -t1 -c8`, with the public cache on and
+off. Prints requests/s and latency per URL, so the counts can be compared: the public pages never
+read petitions, so their cost must not grow with them.
 
-    .venv/bin/python bench/public_pages.py [--seconds 10]
+    .venv/bin/python bench/public_pages.py [--cases 1000 1000000] [--seconds 10]
 """
 from __future__ import annotations
 
@@ -27,12 +29,13 @@ sys.path.insert(0, str(ROOT))
 from flask_migrate import upgrade  # noqa: E402
 
 import demo  # noqa: E402
+import demo_cases  # noqa: E402
 from app import create_app  # noqa: E402
 from models import Leader, ReceptionMethod, ReceptionSession, SessionStatus, Unit, UnitKind, db  # noqa: E402
 from workdays import Calendar  # noqa: E402
 
 
-def seed(database_url: str) -> int:
+def seed(database_url: str, cases: int) -> int:
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench"})
     with app.app_context():
         upgrade()
@@ -51,6 +54,7 @@ def seed(database_url: str) -> int:
                     status=SessionStatus.published, sequence=1))
         db.session.add_all(rows)
         db.session.commit()
+        demo_cases.load_cases(cases, 1, date.today())
         total = db.session.scalar(db.select(db.func.count(ReceptionSession.id)))
         db.engine.dispose()
     return total
@@ -70,13 +74,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--port", type=int, default=5099)
+    parser.add_argument("--cases", type=int, nargs="+", default=[1000])
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (scripts/install-system-packages)")
+    for cases in args.cases:
+        run(cases, args)
+
+
+def run(cases: int, args) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     url = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    sessions = seed(url)
-    print(f"{sessions} sessions in the database; gunicorn 2 workers; wrk -t1 -c8 -d{args.seconds}s")
+    started = clock.monotonic()
+    sessions = seed(url, cases)
+    print(f"{sessions} sessions and {cases} petitions (seeded in {clock.monotonic() - started:.0f} s); "
+          f"gunicorn 2 workers; wrk -t1 -c8 -d{args.seconds}s")
     try:
         for cache in ("1", "0"):
             env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "PUBLIC_CACHE": cache}

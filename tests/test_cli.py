@@ -2,7 +2,8 @@
 import sqlite3
 import subprocess
 
-from models import Leader, ReceptionSession, Role, Unit, User, db
+from blueprints.cases.idnumber import is_valid_id_number
+from models import Leader, Petition, Petitioner, ReceptionSession, Role, Unit, User, db
 
 
 def run(app, *args, **kwargs):
@@ -56,6 +57,19 @@ def test_seed_demo_is_deterministic_idempotent_and_prints_logins(app, client, sq
     for role in Role:
         assert client.post("/auth/login", data={"username": role.value, "password": "demo2026"}).status_code == 302
         client.post("/auth/logout")
+
+
+def test_seed_demo_adds_generated_petitions_in_bulk(app):
+    run(app, "seed-demo", "--seed", "3", "--cases", "120")
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Petition.id))) == 120
+        numbers = db.session.scalars(db.select(Petitioner.id_number)).all()
+        first = db.session.scalars(db.select(Petition.summary).order_by(Petition.id).limit(5)).all()
+    assert len(numbers) == 120 and all(is_valid_id_number(number) for number in numbers)
+    assert "Added 30 petitions." in run(app, "seed-demo", "--seed", "3", "--cases", "30")
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Petition.id))) == 150
+        assert db.session.scalars(db.select(Petition.summary).order_by(Petition.id).limit(5)).all() == first
 
 
 def test_sqlite_backup_writes_a_consistent_copy(sqlite_app, tmp_path):

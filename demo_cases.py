@@ -1,0 +1,107 @@
+"""Bulk demo petitions for `flask seed-demo --cases N`: Core inserts in chunks, deterministic per seed."""
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from sqlalchemy import insert
+
+from blueprints.cases.idnumber import make_id_number
+from models import (
+    CaseStatus,
+    Category,
+    Channel,
+    Leader,
+    Outcome,
+    Petition,
+    Petitioner,
+    Purpose,
+    Satisfaction,
+    Unit,
+    UnitKind,
+    db,
+    utcnow,
+)
+
+CHUNK = 20_000
+CHANNELS, PURPOSES, OUTCOMES, SATISFACTIONS = list(Channel), list(Purpose), list(Outcome), list(Satisfaction)
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+GIVEN = "伟芳娜秀敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国红梅志强玉兰海燕春花德明"
+VILLAGES = ("东村", "西村", "南岭村", "北坡村", "河口村", "新民村", "红旗村", "桥头村")
+MATTERS = (
+    "反映征地补偿款未足额发放", "反映农民工工资被拖欠", "反映宅基地确权登记纠纷", "反映小区物业收费不合理",
+    "反映医保报销比例问题", "反映低保资格认定不公", "反映道路施工噪声扰民", "反映学校招生划片问题",
+    "反映养殖场污染水源", "反映房屋拆迁安置未落实",
+)
+STATUS_WEIGHTS = (
+    (CaseStatus.registered, 3), (CaseStatus.accepted, 5), (CaseStatus.in_progress, 20),
+    (CaseStatus.opinion_issued, 8), (CaseStatus.return_visited, 4), (CaseStatus.closed, 55),
+    (CaseStatus.not_accepted, 3), (CaseStatus.forwarded, 2),
+)
+HANDLED = {CaseStatus.accepted, CaseStatus.in_progress, CaseStatus.opinion_issued, CaseStatus.return_visited,
+           CaseStatus.closed}
+
+
+def load_cases(count: int, seed: int, today: date) -> int:
+    """Insert `count` petitions with one petitioner each; returns how many were written."""
+    rng = random.Random(seed)
+    townships = db.session.scalars(db.select(Unit.id).where(Unit.kind == UnitKind.township)).all()
+    departments = db.session.scalars(db.select(Unit.id).where(Unit.kind == UnitKind.department)).all()
+    categories = db.session.scalars(db.select(Category.id)).all()
+    leaders = db.session.scalars(db.select(Leader.id)).all()
+    first_id = (db.session.scalar(db.select(db.func.max(Petition.id))) or 0) + 1
+    statuses = [status for status, weight in STATUS_WEIGHTS for _ in range(weight)]
+    written = 0
+    while written < count:
+        size = min(CHUNK, count - written)
+        petitions, petitioners = [], []
+        for offset in range(size):
+            petition_id = first_id + written + offset
+            petition, person = demo_petition(rng, petition_id, today, townships, departments, categories, leaders,
+                                             rng.choice(statuses))
+            petitions.append(petition)
+            petitioners.append(person)
+        db.session.execute(insert(Petition), petitions)
+        db.session.execute(insert(Petitioner), petitioners)
+        db.session.commit()
+        written += size
+    return written
+
+
+NOW = utcnow()
+
+
+def demo_petition(rng, petition_id, today, townships, departments, categories, leaders, status):
+    received = today - timedelta(days=rng.randrange(3 * 365))
+    persons = rng.choice((1, 1, 1, 1, 2, 3, 5, 8))
+    handled = status in HANDLED
+    accepted = received + timedelta(days=rng.randrange(1, 15)) if handled else None
+    closed = accepted + timedelta(days=rng.randrange(5, 60)) if status is CaseStatus.closed else None
+    purpose = rng.choice(PURPOSES)
+    petition = {
+        "id": petition_id, "number": f"XF{received.year}-{petition_id:07d}", "received_on": received,
+        "channel": rng.choice(CHANNELS), "purpose": purpose,
+        "category_id": rng.choice(categories) if categories else None,
+        "summary": rng.choice(MATTERS) + f"（演示数据 {petition_id}）", "persons": persons,
+        "is_collective": persons >= 5, "is_repeat": rng.random() < 0.1, "is_skip_level": rng.random() < 0.03,
+        "township_id": rng.choice(townships) if townships else None, "status": status, "accepted_on": accepted,
+        "acceptance_note": "", "lead_unit_id": rng.choice(departments) if handled and departments else None,
+        "leader_id": rng.choice(leaders) if handled and leaders and rng.random() < 0.3 else None,
+        "responsible_person": "", "handling_opinion": "", "closure_standard": "",
+        "due_on": accepted + timedelta(days=60) if accepted else received + timedelta(days=15),
+        "outcome": rng.choice(OUTCOMES) if closed else None, "closed_on": closed,
+        "satisfaction": rng.choice(SATISFACTIONS) if closed else None,
+        "assigned_from": "市信访局" if rng.random() < 0.08 else "", "resolution_method": "", "remarks": "",
+        "accused_unit_id": rng.choice(departments) if purpose is Purpose.accusation and departments else None,
+        "is_key": rng.random() < 0.02, "reception_batch_id": None, "created_at": NOW, "updated_at": NOW,
+        "version": 1,
+    }
+    born = date(1950, 1, 1) + timedelta(days=rng.randrange(20_000))
+    person = {
+        "petition_id": petition_id,
+        "name": rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.5 else ""),
+        "id_number": make_id_number("330102", born, rng.randrange(1000)),
+        "phone": f"1{rng.choice('3578')}{rng.randrange(10**9):09d}",
+        "address": f"示范县{rng.choice(VILLAGES)}{rng.randrange(1, 200)}号", "village": rng.choice(VILLAGES),
+    }
+    return petition, person
