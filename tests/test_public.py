@@ -3,7 +3,18 @@ from datetime import date, time, timedelta
 
 from icalendar import Calendar
 
-from models import ReceptionBatch, ReceptionRecord, ReceptionSession, SessionStatus, db
+from models import (
+    CaseStatus,
+    Channel,
+    Petition,
+    Petitioner,
+    Purpose,
+    ReceptionBatch,
+    ReceptionRecord,
+    ReceptionSession,
+    SessionStatus,
+    db,
+)
 
 NEXT_WEEK = date.today() + timedelta(days=7)
 PUBLIC_URLS = ("/", "/notice?from={d}&to={e}", "/receptions.ics", "/api/v1/receptions",
@@ -18,15 +29,24 @@ def public_responses(client, start, end):
 def test_nothing_private_reaches_any_public_response(app, client, make_session):
     """Unique markers in every private field, and none of them in any public answer."""
     markers = {"internal": "INTERNAL-7f3a", "name": "PETITIONER-9c1e", "matter": "MATTER-2b7d",
-               "answer": "ANSWER-5e8f", "notes": "NOTES-4a6c", "draft": "DRAFT-PLACE-1d9b"}
+               "answer": "ANSWER-5e8f", "notes": "NOTES-4a6c", "draft": "DRAFT-PLACE-1d9b",
+               "case_number": "XF-MARK-3e1a", "case_summary": "SUMMARY-8b2f", "case_name": "CASENAME-6d4c",
+               "id_number": "33010219800229123X", "phone": "13900004321", "address": "ADDRESS-0c5e"}
     today = make_session(day=date.today(), internal_remarks=markers["internal"])
     make_session(day=NEXT_WEEK, status=SessionStatus.draft, place=markers["draft"])
     with app.app_context():
         item = db.session.get(ReceptionSession, today)
         item.status = SessionStatus.held
         record = ReceptionRecord(session=item, notes=markers["notes"])
-        db.session.add(ReceptionBatch(record=record, petitioner_names=markers["name"], persons=2,
-                                      matter=markers["matter"], answer=markers["answer"]))
+        batch = ReceptionBatch(record=record, petitioner_names=markers["name"], persons=2,
+                               matter=markers["matter"], answer=markers["answer"])
+        petition = Petition(number=markers["case_number"], received_on=date.today(), channel=Channel.reception,
+                            purpose=Purpose.claim, summary=markers["case_summary"], status=CaseStatus.registered)
+        petition.petitioners.append(Petitioner(name=markers["case_name"], id_number=markers["id_number"],
+                                               phone=markers["phone"], address=markers["address"]))
+        db.session.add_all([batch, petition])
+        db.session.commit()
+        petition.reception_batch_id = batch.id
         db.session.commit()
     for url, body in public_responses(client, date.today() - timedelta(days=1), NEXT_WEEK + timedelta(days=7)).items():
         for marker in markers.values():
