@@ -72,6 +72,7 @@ NOW = utcnow()
 
 
 def demo_petition(rng, petition_id, today, townships, departments, categories, leaders, status):
+    """One petition and its petitioner as insert rows; the first department (the petition office) is never accused."""
     received = today - timedelta(days=rng.randrange(3 * 365))
     persons = rng.choice((1, 1, 1, 1, 2, 3, 5, 8))
     handled = status in HANDLED
@@ -92,7 +93,7 @@ def demo_petition(rng, petition_id, today, townships, departments, categories, l
         "outcome": rng.choice(OUTCOMES) if closed else None, "closed_on": closed,
         "satisfaction": rng.choice(SATISFACTIONS) if closed else None,
         "assigned_from": "市信访局" if rng.random() < 0.08 else "", "resolution_method": "", "remarks": "",
-        "accused_unit_id": rng.choice(departments) if purpose is Purpose.accusation and departments else None,
+        "accused_unit_id": rng.choice(departments[1:]) if purpose is Purpose.accusation and departments[1:] else None,
         "is_key": rng.random() < 0.02, "reception_batch_id": None, "created_at": NOW, "updated_at": NOW,
         "version": 1,
     }

@@ -140,6 +140,7 @@ class AuditAction(LabelledEnum):
     login = "login"
     login_failed = "login_failed"
     logout = "logout"
+    reveal = "reveal"
 
 
 def enum_column(enum_class):
@@ -651,4 +652,5 @@ ENUM_LABELS = {
     AuditAction.login: _l("Logged in"),
     AuditAction.login_failed: _l("Failed login"),
     AuditAction.logout: _l("Logged out"),
+    AuditAction.reveal: _l("Personal data shown"),
 }

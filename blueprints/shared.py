@@ -185,6 +185,7 @@ def mask_phone(value: str | None) -> str:
 # The main menu: (endpoint, label, roles that see it). Features add their entries here.
 NAVIGATION = (
     ("auth.home", _l("Home"), ALL_ROLES),
+    ("cases.petitions", _l("Petitions"), ALL_ROLES),
     ("reception.sessions", _l("Reception"), frozenset({Role.admin, Role.clerk, Role.leader, Role.supervisor})),
     ("admin.users", _l("Users"), frozenset({Role.admin})),
     ("admin.units", _l("Units"), frozenset({Role.admin})),

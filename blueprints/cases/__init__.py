@@ -1,1 +1,9 @@
-"""Case packages: petitions from intake to closure (the blueprint's views arrive with the cases issue)."""
+"""Case packages: petitions from intake to closure."""
+from flask import Blueprint
+
+from blueprints.shared import ALL_ROLES, blueprint_roles
+
+bp = Blueprint("cases", __name__)
+blueprint_roles(bp, *ALL_ROLES)  # what each role sees is narrowed by blueprints/cases/access.py
+
+from blueprints.cases import views  # noqa: E402,F401  (registers the routes)
