@@ -75,7 +75,8 @@ def seed_demo(seed, cases):
     else:
         demo.load(seed, date.today())
         db.session.commit()
-        click.echo("Demo data loaded.")
+        demo_cases.load_cases(demo_cases.FIRST_LOAD, seed, date.today())
+        click.echo(f"Demo data loaded, with {demo_cases.FIRST_LOAD} petitions.")
     if cases:
         written = demo_cases.load_cases(cases, seed, date.today())
         click.echo(f"Added {written} petitions.")

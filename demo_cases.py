@@ -24,6 +24,7 @@ from models import (
 )
 
 CHUNK = 20_000
+FIRST_LOAD = 200  # petitions that come with the demo data on the first `seed-demo`
 CHANNELS, PURPOSES, OUTCOMES, SATISFACTIONS = list(Channel), list(Purpose), list(Outcome), list(Satisfaction)
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
 GIVEN = "伟芳娜秀敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国红梅志强玉兰海燕春花德明"

@@ -3,6 +3,7 @@ import sqlite3
 import subprocess
 
 from blueprints.cases.idnumber import is_valid_id_number
+from demo_cases import FIRST_LOAD
 from models import Leader, Petition, Petitioner, ReceptionSession, Role, Unit, User, db
 
 
@@ -62,13 +63,13 @@ def test_seed_demo_is_deterministic_idempotent_and_prints_logins(app, client, sq
 def test_seed_demo_adds_generated_petitions_in_bulk(app):
     run(app, "seed-demo", "--seed", "3", "--cases", "120")
     with app.app_context():
-        assert db.session.scalar(db.select(db.func.count(Petition.id))) == 120
+        assert db.session.scalar(db.select(db.func.count(Petition.id))) == FIRST_LOAD + 120
         numbers = db.session.scalars(db.select(Petitioner.id_number)).all()
         first = db.session.scalars(db.select(Petition.summary).order_by(Petition.id).limit(5)).all()
-    assert len(numbers) == 120 and all(is_valid_id_number(number) for number in numbers)
+    assert len(numbers) == FIRST_LOAD + 120 and all(is_valid_id_number(number) for number in numbers)
     assert "Added 30 petitions." in run(app, "seed-demo", "--seed", "3", "--cases", "30")
     with app.app_context():
-        assert db.session.scalar(db.select(db.func.count(Petition.id))) == 150
+        assert db.session.scalar(db.select(db.func.count(Petition.id))) == FIRST_LOAD + 150
         assert db.session.scalars(db.select(Petition.summary).order_by(Petition.id).limit(5)).all() == first
 
 
