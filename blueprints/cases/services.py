@@ -65,9 +65,12 @@ def earlier_matches(user, petitioners: list[dict]) -> list[Petition]:
 
 
 def register_petition(form) -> Petition:
-    """Create the petition and its petitioners from a validated form; the caller commits."""
+    """Create the petition and its petitioners from a validated form; the caller commits.
+
+    The number needs the id, so a unique placeholder (32 characters, the column's width) holds its place
+    until the flush assigns one."""
     petition = Petition(
-        number=f"pending-{uuid4().hex}", received_on=form.received_on.data, channel=Channel(form.channel.data),
+        number=uuid4().hex, received_on=form.received_on.data, channel=Channel(form.channel.data),
         purpose=Purpose(form.purpose.data), category_id=form.category_id.data, township_id=form.township_id.data,
         summary=form.summary.data.strip(), persons=form.persons.data, is_collective=form.persons.data >= 5,
         is_repeat=form.is_repeat.data, is_skip_level=form.is_skip_level.data,
