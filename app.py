@@ -59,8 +59,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         PAGE_SIZE=50,
         OFFICE_NAME="县信访局",
         OFFICE_PHONE="0000-12345",
-        TRUSTED_PROXIES=0,
-        PUBLIC_CACHE=True,  # serve unchanged public pages from memory (blueprints/public/cache.py)  # reverse proxies in front (nginx: 1) whose X-Forwarded-For is believed
+        TRUSTED_PROXIES=0,  # reverse proxies in front (nginx: 1) whose X-Forwarded-For is believed
+        PUBLIC_CACHE=True,  # serve unchanged public pages from memory (blueprints/public/cache.py)
     )
     app.config.from_pyfile("config.py", silent=True)
     if os.environ.get("DATABASE_URL"):

@@ -138,8 +138,9 @@ def load_receptions(rng: random.Random, today: date) -> None:
         days = [month_start + timedelta(n) for n in range((last - month_start).days + 1)
                 if calendar.is_working_day(month_start + timedelta(n))]
         pool = [PoolLeader(leader.id, QUOTAS[leader.post]) for leader in leaders]
+        by_id = {leader.id: leader for leader in leaders}
         for day, leader_id in build_rota(days, pool).assignments.items():
-            add_demo_session(rng, today, day, next(l for l in leaders if l.id == leader_id), county, method)
+            add_demo_session(rng, today, day, by_id[leader_id], county, method)
 
 
 def add_demo_session(rng, today, day, leader, county, method) -> None:

@@ -57,7 +57,8 @@ def public_fields(item: ReceptionSession) -> dict:
         "weekday": item.day.isoweekday(),
         "start": item.start_time.strftime("%H:%M"),
         "end": item.end_time.strftime("%H:%M"),
-        "leaders": [{"name": l.name, "title": l.title, "portfolio": l.portfolio} for l in item.leaders],
+        "leaders": [{"name": leader.name, "title": leader.title, "portfolio": leader.portfolio}
+                    for leader in item.leaders],
         "unit": item.unit.name,
         "accompanying_units": [u.name for u in item.accompanying_units],
         "place": item.place,

@@ -126,7 +126,7 @@ def quota_table(year: int, month: int) -> list[QuotaRow]:
         .group_by(Leader.id, ReceptionQuota.days_per_month, Unit.sort_order)
         .order_by(Unit.sort_order, Leader.sort_order, Leader.name)
     ).all()
-    return [QuotaRow(leader, required, scheduled_days, held_days) for leader, required, scheduled_days, held_days in rows]
+    return [QuotaRow(*row) for row in rows]
 
 
 def quotas_by_post() -> dict:

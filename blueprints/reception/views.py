@@ -1,4 +1,6 @@
-"""Reception sessions: list, create, edit, copy, publish, cancel, reschedule, record; planners change, supervisors read."""
+"""Reception sessions: list, create, edit, copy, publish, cancel, reschedule, record.
+
+Planners (admins, office staff, leaders) change them; supervisors read them."""
 from datetime import date
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -39,7 +41,7 @@ def fill_session_choices(form) -> None:
         form.accompanying_unit_ids.choices = options((u.id, u.name) for u in units)
     leaders = db.session.scalars(
         db.select(Leader).where(Leader.active.is_(True)).order_by(Leader.sort_order, Leader.name)).all()
-    form.leader_ids.choices = options((l.id, f"{l.name}（{l.title}）") for l in leaders)
+    form.leader_ids.choices = options((leader.id, f"{leader.name}（{leader.title}）") for leader in leaders)
     methods = db.session.scalars(
         db.select(ReceptionMethod).where(ReceptionMethod.active.is_(True)).order_by(ReceptionMethod.sort_order)).all()
     form.method_id.choices = options([("", _("(choose)"))] + [(m.id, m.name) for m in methods])
@@ -54,7 +56,8 @@ def session_query():
 def sessions():
     """All sessions, filterable by month, status and leader; newest day first."""
     query = session_query().order_by(ReceptionSession.day.desc(), ReceptionSession.start_time)
-    status, leader_id, month = request.args.get("status", ""), request.args.get("leader", ""), request.args.get("month", "")
+    args = request.args
+    status, leader_id, month = args.get("status", ""), args.get("leader", ""), args.get("month", "")
     if status in {s.value for s in SessionStatus}:
         query = query.where(ReceptionSession.status == SessionStatus(status))
     if leader_id.isdigit():
@@ -95,7 +98,7 @@ def edit_session(session_id=None):
     if item is not None and not copying and item.status in (SessionStatus.held, SessionStatus.cancelled):
         flash(_("Held and cancelled sessions can no longer be edited."), "warning")
         return redirect(url_for("reception.session", session_id=item.id))
-    form = SessionForm(obj=item, leader_ids=[l.id for l in item.leaders] if item else None,
+    form = SessionForm(obj=item, leader_ids=[leader.id for leader in item.leaders] if item else None,
                        accompanying_unit_ids=[u.id for u in item.accompanying_units] if item else None)
     fill_session_choices(form)
     target = None if copying else item
@@ -118,12 +121,15 @@ def session_form_allowed(form, item) -> bool:
             != (item.day, item.start_time, item.end_time)):
         form.day.errors.append(_("The session is published: use Reschedule to change its date or time."))
         return False
-    clash = conflict_message(item.id if item else None, form.day.data, form.start_time.data, form.end_time.data,
-                             form.place.data, form.leader_ids.data)
+    return no_clash(form.leader_ids, item.id if item else None, form, form.place.data, form.leader_ids.data)
+
+
+def no_clash(field, session_id, form, place, leader_ids) -> bool:
+    """False, with the other session named next to `field`, when the form's time clashes with a live session."""
+    clash = conflict_message(session_id, form.day.data, form.start_time.data, form.end_time.data, place, leader_ids)
     if clash:
-        form.leader_ids.errors.append(clash)
-        return False
-    return True
+        field.errors.append(clash)
+    return clash is None
 
 
 @bp.route("/<int:session_id>/publish", methods=["POST"])
@@ -204,12 +210,7 @@ def reschedule_allowed(form, item) -> bool:
     if form.day.data < date.today():
         form.day.errors.append(_("A session cannot be moved into the past."))
         return False
-    clash = conflict_message(item.id, form.day.data, form.start_time.data, form.end_time.data, item.place,
-                             [leader.id for leader in item.leaders])
-    if clash:
-        form.day.errors.append(clash)
-        return False
-    return True
+    return no_clash(form.day, item.id, form, item.place, [leader.id for leader in item.leaders])
 
 
 @bp.route("/<int:session_id>/record", methods=["POST"])
