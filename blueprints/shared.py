@@ -89,12 +89,16 @@ def is_safe_next(target: str | None) -> bool:
     return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")
 
 
+def flash_concurrent_change() -> None:
+    flash(_("Someone else changed this record while you were editing. Your input is kept below; "
+            "reload the page to see their change, then apply yours again."), "danger")
+
+
 def version_conflict(obj, form) -> bool:
     """True (with a flash) when the record changed since the form was loaded."""
     if str(form.version.data) == str(obj.version):
         return False
-    flash(_("Someone else changed this record while you were editing. Your input is kept below; "
-            "reload the page to see their change, then apply yours again."), "danger")
+    flash_concurrent_change()
     return True
 
 
@@ -105,8 +109,7 @@ def commit_or_report() -> bool:
         return True
     except StaleDataError:
         db.session.rollback()
-        flash(_("Someone else changed this record while you were editing. Your input is kept below; "
-                "reload the page to see their change, then apply yours again."), "danger")
+        flash_concurrent_change()
     except IntegrityError:
         db.session.rollback()
         flash(_("This would duplicate or break a link to another record; nothing was saved."), "danger")

@@ -76,7 +76,7 @@ def register_petition(form) -> Petition:
         is_repeat=form.is_repeat.data, is_skip_level=form.is_skip_level.data,
         accused_unit_id=form.accused_unit_id.data if form.purpose.data == Purpose.accusation.value else None,
         assigned_from=(form.assigned_from.data or "").strip(), status=CaseStatus.registered,
-        due_on=acceptance_clock(form.received_on.data).due)
+        due_on=acceptance_clock(official_calendar(), form.received_on.data).due)
     for entry in form.petitioners.entries:
         data = entry.form
         petition.petitioners.append(Petitioner(
@@ -89,14 +89,14 @@ def register_petition(form) -> Petition:
     return petition
 
 
-def acceptance_clock(received: date) -> DueDate:
-    return add_calendar_days(official_calendar(), received, ACCEPTANCE_DAYS)
+def acceptance_clock(calendar, received: date) -> DueDate:
+    return add_calendar_days(calendar, received, ACCEPTANCE_DAYS)
 
 
 def petition_clocks(petition: Petition) -> list[tuple[str, DueDate, bool]]:
     """(clock key, due date, still running) for the clocks that apply to this petition now."""
     calendar = official_calendar()
-    clocks = [("acceptance", add_calendar_days(calendar, petition.received_on, ACCEPTANCE_DAYS),
+    clocks = [("acceptance", acceptance_clock(calendar, petition.received_on),
                petition.status is CaseStatus.registered)]
     if petition.accepted_on:
         clocks.append(("handling", add_calendar_days(calendar, petition.accepted_on, HANDLING_DAYS),

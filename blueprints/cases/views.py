@@ -80,8 +80,12 @@ def fill_register_choices(form) -> None:
 def petition(petition_id):
     """The case page: the petition, its petitioners (masked unless revealed) and its clocks."""
     item = load_visible(petition_id)
+    return render_petition(item, may_reveal=may_see_personal_data(current_user, item), revealed=False)
+
+
+def render_petition(item, may_reveal: bool, revealed: bool):
     return render_template("cases/petition.html", item=item, clocks=petition_clocks(item), today=date.today(),
-                           may_reveal=may_see_personal_data(current_user, item), revealed=False, form=PostForm())
+                           may_reveal=may_reveal, revealed=revealed, form=PostForm())
 
 
 @bp.route("/<int:petition_id>/reveal", methods=["POST"])
@@ -94,5 +98,4 @@ def reveal(petition_id):
         abort(400)
     record_event(AuditAction.reveal, "petition", str(item.id), item.number, {"fields": ["id_number", "phone"]})
     db.session.commit()
-    return render_template("cases/petition.html", item=item, clocks=petition_clocks(item), today=date.today(),
-                           may_reveal=True, revealed=True, form=PostForm())
+    return render_petition(item, may_reveal=True, revealed=True)
