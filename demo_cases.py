@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import random
+from functools import cache
 from datetime import date, timedelta
 
 from sqlalchemy import insert
 
 from blueprints.cases.idnumber import make_id_number
+from blueprints.cases.workflow import CLOCK_RULES
+from blueprints.shared import official_calendar
+from workdays import add_days
 from models import (
     CaseStatus,
     Category,
@@ -16,6 +20,7 @@ from models import (
     Petition,
     Petitioner,
     Purpose,
+    Resolution,
     Satisfaction,
     Unit,
     UnitKind,
@@ -26,6 +31,7 @@ from models import (
 CHUNK = 20_000
 FIRST_LOAD = 200  # petitions that come with the demo data on the first `seed-demo`
 CHANNELS, PURPOSES, OUTCOMES, SATISFACTIONS = list(Channel), list(Purpose), list(Outcome), list(Satisfaction)
+RESOLUTIONS = list(Resolution)
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
 GIVEN = "伟芳娜秀敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国红梅志强玉兰海燕春花德明"
 VILLAGES = ("东村", "西村", "南岭村", "北坡村", "河口村", "新民村", "红旗村", "桥头村")
@@ -52,6 +58,7 @@ def load_cases(count: int, seed: int, today: date) -> int:
     leaders = db.session.scalars(db.select(Leader.id)).all()
     first_id = (db.session.scalar(db.select(db.func.max(Petition.id))) or 0) + 1
     statuses = [status for status, weight in STATUS_WEIGHTS for _ in range(weight)]
+    due_on = running_clock_due(official_calendar())
     written = 0
     while written < count:
         size = min(CHUNK, count - written)
@@ -59,7 +66,7 @@ def load_cases(count: int, seed: int, today: date) -> int:
         for offset in range(size):
             petition_id = first_id + written + offset
             petition, person = demo_petition(rng, petition_id, today, townships, departments, categories, leaders,
-                                             rng.choice(statuses))
+                                             rng.choice(statuses), due_on)
             petitions.append(petition)
             petitioners.append(person)
         db.session.execute(insert(Petition), petitions)
@@ -72,7 +79,21 @@ def load_cases(count: int, seed: int, today: date) -> int:
 NOW = utcnow()
 
 
-def demo_petition(rng, petition_id, today, townships, departments, categories, leaders, status):
+def running_clock_due(calendar):
+    """The due date of the clock that runs in a demo status, counted once per start date."""
+
+    @cache
+    def due_on(status, received, accepted):
+        if status is CaseStatus.registered:
+            return add_days(calendar, received, *CLOCK_RULES["acceptance"]).due
+        if status in (CaseStatus.accepted, CaseStatus.in_progress):
+            return add_days(calendar, accepted, *CLOCK_RULES["handling"]).due
+        return None
+
+    return due_on
+
+
+def demo_petition(rng, petition_id, today, townships, departments, categories, leaders, status, due_on):
     """One petition and its petitioner as insert rows; the first department (the petition office) is never accused."""
     received = today - timedelta(days=rng.randrange(3 * 365))
     persons = rng.choice((1, 1, 1, 1, 2, 3, 5, 8))
@@ -90,10 +111,11 @@ def demo_petition(rng, petition_id, today, townships, departments, categories, l
         "acceptance_note": "", "lead_unit_id": rng.choice(departments) if handled and departments else None,
         "leader_id": rng.choice(leaders) if handled and leaders and rng.random() < 0.3 else None,
         "responsible_person": "", "handling_opinion": "", "closure_standard": "",
-        "due_on": accepted + timedelta(days=60) if accepted else received + timedelta(days=15),
+        "due_on": due_on(status, received, accepted),
         "outcome": rng.choice(OUTCOMES) if closed else None, "closed_on": closed,
         "satisfaction": rng.choice(SATISFACTIONS) if closed else None,
-        "assigned_from": "市信访局" if rng.random() < 0.08 else "", "resolution_method": "", "remarks": "",
+        "assigned_from": "市信访局" if rng.random() < 0.08 else "", "remarks": "",
+        "resolution": rng.choice(RESOLUTIONS) if closed else None, "opinion_on": closed,
         "accused_unit_id": rng.choice(departments[1:]) if purpose is Purpose.accusation and departments[1:] else None,
         "is_key": rng.random() < 0.02, "reception_batch_id": None, "created_at": NOW, "updated_at": NOW,
         "version": 1,

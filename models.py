@@ -132,6 +132,43 @@ class Satisfaction(LabelledEnum):
     not_evaluated = "not_evaluated"
 
 
+class EventKind(LabelledEnum):
+    """One line of a case timeline (一案一表、一事一记)."""
+
+    registered = "registered"
+    accepted = "accepted"
+    not_accepted = "not_accepted"
+    forwarded = "forwarded"
+    assigned = "assigned"
+    progress = "progress"
+    extension_requested = "extension_requested"
+    extension_approved = "extension_approved"
+    opinion_submitted = "opinion_submitted"
+    opinion_signed_off = "opinion_signed_off"
+    opinion_issued = "opinion_issued"
+    return_visit = "return_visit"
+    closed = "closed"
+    review_requested = "review_requested"
+    review_decided = "review_decided"
+    re_review_requested = "re_review_requested"
+    hearing = "hearing"
+    re_review_decided = "re_review_decided"
+    reported_back = "reported_back"
+    attachment = "attachment"
+    imported = "imported"
+
+
+class Resolution(LabelledEnum):
+    """How a matter was resolved (化解方式); 调解 counts toward the mediation rate (DOMAIN §7)."""
+
+    mediation = "mediation"
+    settlement = "settlement"
+    administrative = "administrative"
+    guidance = "guidance"
+    judicial = "judicial"
+    other = "other"
+
+
 class AuditAction(LabelledEnum):
     create = "create"
     update = "update"
@@ -521,6 +558,7 @@ class Petition(Versioned, db.Model):
     __table_args__ = (
         Index("ix_petition_received_on_id", "received_on", "id"),
         Index("ix_petition_status_due_on", "status", "due_on"),
+        Index("ix_petition_due_on", "due_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -548,10 +586,31 @@ class Petition(Versioned, db.Model):
     closed_on: Mapped[date | None] = mapped_column(nullable=True)
     satisfaction: Mapped[Satisfaction | None] = mapped_column(enum_column(Satisfaction), nullable=True)
     assigned_from: Mapped[str] = mapped_column(String(100), nullable=False, default="")
-    resolution_method: Mapped[str] = mapped_column(String(50), nullable=False, default="")
+    resolution: Mapped[Resolution | None] = mapped_column(enum_column(Resolution), nullable=True)
     remarks: Mapped[str] = mapped_column(Text, nullable=False, default="")
     accused_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), nullable=True, index=True)
     is_key: Mapped[bool] = mapped_column(nullable=False, default=False)
+    forwarded_to: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    # The four duties (四包) of the responsible leader, as a checklist.
+    duty_facts: Mapped[bool] = mapped_column(nullable=False, default=False)
+    duty_resolve: Mapped[bool] = mapped_column(nullable=False, default=False)
+    duty_guide: Mapped[bool] = mapped_column(nullable=False, default=False)
+    duty_settle: Mapped[bool] = mapped_column(nullable=False, default=False)
+    extension_days: Mapped[int] = mapped_column(nullable=False, default=0)
+    extension_reason: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    extension_approved_on: Mapped[date | None] = mapped_column(nullable=True)
+    opinion_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    opinion_pending: Mapped[bool] = mapped_column(nullable=False, default=False)
+    opinion_signed_off_on: Mapped[date | None] = mapped_column(nullable=True)
+    opinion_on: Mapped[date | None] = mapped_column(nullable=True)
+    return_visit_on: Mapped[date | None] = mapped_column(nullable=True)
+    review_requested_on: Mapped[date | None] = mapped_column(nullable=True)
+    review_decided_on: Mapped[date | None] = mapped_column(nullable=True)
+    re_review_requested_on: Mapped[date | None] = mapped_column(nullable=True)
+    re_review_decided_on: Mapped[date | None] = mapped_column(nullable=True)
+    hearing_days: Mapped[int] = mapped_column(nullable=False, default=0)
+    report_due_on: Mapped[date | None] = mapped_column(nullable=True)
+    reported_on: Mapped[date | None] = mapped_column(nullable=True)
     reception_batch_id: Mapped[int | None] = mapped_column(
         ForeignKey("reception_batch.id"), nullable=True, unique=True)
     created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), nullable=False, default=utcnow)
@@ -565,6 +624,10 @@ class Petition(Versioned, db.Model):
     leader: Mapped[Leader | None] = relationship()
     co_units: Mapped[list[Unit]] = relationship(secondary=petition_co_unit)
     petitioners: Mapped[list[Petitioner]] = relationship(back_populates="petition", order_by="Petitioner.id")
+    events: Mapped[list[PetitionEvent]] = relationship(
+        back_populates="petition", order_by="PetitionEvent.id", cascade="all, delete-orphan")
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="petition", order_by="Attachment.id", cascade="all, delete-orphan")
 
     def __str__(self) -> str:
         return self.number
@@ -590,6 +653,52 @@ class Petitioner(db.Model):
 
     def __str__(self) -> str:
         return f"petitioner #{self.id}"
+
+
+class PetitionEvent(db.Model):
+    """One dated line of a case timeline, with its author: a state change or a progress entry."""
+
+    __tablename__ = "petition_event"
+    __table_args__ = (Index("ix_petition_event_petition_id_happened_on", "petition_id", "happened_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petition.id", ondelete="CASCADE"), nullable=False)
+    kind: Mapped[EventKind] = mapped_column(enum_column(EventKind), nullable=False)
+    happened_on: Mapped[date] = mapped_column(nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), nullable=False, default=utcnow,
+                                                 index=True)
+
+    petition: Mapped[Petition] = relationship(back_populates="events")
+    author: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.kind.value} {self.happened_on.isoformat()}"
+
+
+class Attachment(db.Model):
+    """A scan, photo or PDF filed with a petition; the bytes live under the instance folder, not static/."""
+
+    __tablename__ = "attachment"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petition.id", ondelete="CASCADE"), nullable=False,
+                                             index=True)
+    filename: Mapped[str] = mapped_column(String(200), nullable=False)
+    stored_name: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    content_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    size: Mapped[int] = mapped_column(nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+
+    petition: Mapped[Petition] = relationship(back_populates="attachments")
+    uploaded_by: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        return self.filename
 
 
 ENUM_LABELS = {
@@ -645,6 +754,33 @@ ENUM_LABELS = {
     LeaderPost.township_head: _l("Township head"),
     LeaderPost.township_leader: _l("Other township leader"),
     LeaderPost.department_head: _l("Department head"),
+    EventKind.registered: _l("Registered"),
+    EventKind.accepted: _l("Accepted"),
+    EventKind.not_accepted: _l("Not accepted"),
+    EventKind.forwarded: _l("Forwarded"),
+    EventKind.assigned: _l("Package assigned"),
+    EventKind.progress: _l("Progress"),
+    EventKind.extension_requested: _l("Extension requested"),
+    EventKind.extension_approved: _l("Extension approved"),
+    EventKind.opinion_submitted: _l("Opinion submitted"),
+    EventKind.opinion_signed_off: _l("Opinion signed off"),
+    EventKind.opinion_issued: _l("Opinion issued"),
+    EventKind.return_visit: _l("Return visit"),
+    EventKind.closed: _l("Closed"),
+    EventKind.review_requested: _l("Review requested"),
+    EventKind.review_decided: _l("Review decided"),
+    EventKind.re_review_requested: _l("Re-review requested"),
+    EventKind.hearing: _l("Hearing"),
+    EventKind.re_review_decided: _l("Re-review decided"),
+    EventKind.reported_back: _l("Result reported back"),
+    EventKind.attachment: _l("Attachment"),
+    EventKind.imported: _l("Imported from a ledger"),
+    Resolution.mediation: _l("Mediation"),
+    Resolution.settlement: _l("Settlement"),
+    Resolution.administrative: _l("Administrative handling"),
+    Resolution.guidance: _l("Explanation and guidance"),
+    Resolution.judicial: _l("Judicial route"),
+    Resolution.other: _l("Other"),
     AuditAction.create: _l("Created"),
     AuditAction.update: _l("Changed"),
     AuditAction.delete: _l("Deleted"),

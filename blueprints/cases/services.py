@@ -8,14 +8,10 @@ from sqlalchemy import or_
 
 from blueprints.cases.access import visible_petitions
 from blueprints.shared import official_calendar
-from models import CaseStatus, Channel, Petition, Petitioner, Purpose, db
-from workdays import DueDate, add_calendar_days
+from models import CaseStatus, Channel, EventKind, Petition, PetitionEvent, Petitioner, Purpose, db
+from blueprints.cases.workflow import running_due
 
-ACCEPTANCE_DAYS = 15  # DOMAIN §3: decide and notify acceptance
-HANDLING_DAYS = 60  # DOMAIN §3: handle and issue the opinion
 DUE_SOON_DAYS = 5
-OPEN_STATUSES = (CaseStatus.registered, CaseStatus.accepted, CaseStatus.in_progress, CaseStatus.review,
-                 CaseStatus.re_review)
 REPEAT_MATCHES = 10
 
 
@@ -36,11 +32,11 @@ def petition_list_query(user, args):
         if (args.get(name) or "").isdigit():
             query = query.where(column == int(args[name]))
     today = date.today()
+    # due_on holds the earliest running clock and is empty when no clock runs (see workflow.running_due).
     if args.get("clock") == "overdue":
-        query = query.where(Petition.status.in_(OPEN_STATUSES), Petition.due_on < today)
+        query = query.where(Petition.due_on < today)
     elif args.get("clock") == "due_soon":
-        query = query.where(Petition.status.in_(OPEN_STATUSES),
-                            Petition.due_on.between(today, today + timedelta(days=DUE_SOON_DAYS)))
+        query = query.where(Petition.due_on.between(today, today + timedelta(days=DUE_SOON_DAYS)))
     return query.order_by(Petition.received_on.desc(), Petition.id.desc())
 
 
@@ -64,7 +60,7 @@ def earlier_matches(user, petitioners: list[dict]) -> list[Petition]:
     return []
 
 
-def register_petition(form) -> Petition:
+def register_petition(form, author_id: int | None) -> Petition:
     """Create the petition and its petitioners from a validated form; the caller commits.
 
     The number needs the id, so a unique placeholder (32 characters, the column's width) holds its place
@@ -75,8 +71,10 @@ def register_petition(form) -> Petition:
         summary=form.summary.data.strip(), persons=form.persons.data, is_collective=form.persons.data >= 5,
         is_repeat=form.is_repeat.data, is_skip_level=form.is_skip_level.data,
         accused_unit_id=form.accused_unit_id.data if form.purpose.data == Purpose.accusation.value else None,
-        assigned_from=(form.assigned_from.data or "").strip(), status=CaseStatus.registered,
-        due_on=acceptance_clock(official_calendar(), form.received_on.data).due)
+        assigned_from=(form.assigned_from.data or "").strip(), status=CaseStatus.registered)
+    petition.due_on = running_due(petition, official_calendar())
+    petition.events.append(PetitionEvent(kind=EventKind.registered, happened_on=petition.received_on,
+                                         author_id=author_id))
     for entry in form.petitioners.entries:
         data = entry.form
         petition.petitioners.append(Petitioner(
@@ -87,18 +85,3 @@ def register_petition(form) -> Petition:
     db.session.flush()
     petition.number = f"XF{petition.received_on.year}-{petition.id:07d}"
     return petition
-
-
-def acceptance_clock(calendar, received: date) -> DueDate:
-    return add_calendar_days(calendar, received, ACCEPTANCE_DAYS)
-
-
-def petition_clocks(petition: Petition) -> list[tuple[str, DueDate, bool]]:
-    """(clock key, due date, still running) for the clocks that apply to this petition now."""
-    calendar = official_calendar()
-    clocks = [("acceptance", acceptance_clock(calendar, petition.received_on),
-               petition.status is CaseStatus.registered)]
-    if petition.accepted_on:
-        clocks.append(("handling", add_calendar_days(calendar, petition.accepted_on, HANDLING_DAYS),
-                       petition.status in (CaseStatus.accepted, CaseStatus.in_progress)))
-    return clocks

@@ -12,13 +12,12 @@ from blueprints.cases.access import may_see_personal_data, visible_petitions
 from blueprints.cases.forms import MAX_PETITIONERS, RegisterForm
 from blueprints.cases.services import (
     DUE_SOON_DAYS,
-    OPEN_STATUSES,
     earlier_matches,
-    petition_clocks,
     petition_list_query,
     register_petition,
 )
-from blueprints.shared import PostForm, commit_or_report, role_required, tree_choices
+from blueprints.cases.workflow import case_clocks
+from blueprints.shared import PostForm, official_calendar, commit_or_report, role_required, tree_choices
 from models import AuditAction, CaseStatus, Category, Channel, Petition, Purpose, Role, Unit, db
 
 REGISTRARS = (Role.admin, Role.clerk)
@@ -41,8 +40,7 @@ def petitions():
     page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     units = db.session.scalars(db.select(Unit).order_by(Unit.sort_order, Unit.name)).all()
     return render_template("cases/list.html", page=page, units=units, statuses=CaseStatus, channels=Channel,
-                           purposes=Purpose, today=date.today(), due_soon_days=DUE_SOON_DAYS,
-                           open_statuses=OPEN_STATUSES)
+                           purposes=Purpose, today=date.today(), due_soon_days=DUE_SOON_DAYS)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -58,7 +56,7 @@ def register():
     if form.validate_on_submit():
         matches = earlier_matches(current_user, [entry.data for entry in form.petitioners])
         if not matches or form.repeat_checked.data == "1":
-            petition = register_petition(form)
+            petition = register_petition(form, current_user.id)
             if commit_or_report():
                 flash(_("Petition %(number)s registered.", number=petition.number), "success")
                 return redirect(url_for("cases.petition", petition_id=petition.id))
@@ -84,7 +82,7 @@ def petition(petition_id):
 
 
 def render_petition(item, may_reveal: bool, revealed: bool):
-    return render_template("cases/petition.html", item=item, clocks=petition_clocks(item), today=date.today(),
+    return render_template("cases/petition.html", item=item, clocks=case_clocks(item, official_calendar()), today=date.today(),
                            may_reveal=may_reveal, revealed=revealed, form=PostForm())
 
 
