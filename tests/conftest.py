@@ -15,7 +15,14 @@ from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from app import create_app
+from blueprints.cases.idnumber import make_id_number
 from models import (
+    CaseStatus,
+    Category,
+    Channel,
+    Petition,
+    Petitioner,
+    Purpose,
     Leader,
     LeaderPost,
     ReceptionMethod,
@@ -29,6 +36,8 @@ from models import (
 )
 
 PASSWORD = "correct-horse-9"
+ID_NUMBER = make_id_number("330102", date(1975, 6, 1), 17)
+PHONE = "13812345678"
 CHROMIUM = "/usr/bin/chromium"
 ON_CI = os.environ.get("CI") == "true"
 _counter = itertools.count(1)
@@ -235,3 +244,29 @@ def browser_type_launch_args(browser_type_launch_args):
         "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"],
     }
+
+
+@pytest.fixture
+def category(app):
+    return persist(app, Category(name="城乡建设"))
+
+
+@pytest.fixture
+def make_petition(app):
+    """A petition with one petitioner, committed; returns its id. Extra keyword arguments set Petition columns."""
+    def factory(summary="反映拆迁补偿问题", purpose=Purpose.claim, accused_unit=None, lead_unit=None, leader=None,
+                id_number=ID_NUMBER, phone=PHONE, name="王某", received_on=None, status=CaseStatus.registered,
+                co_units=(), **fields):
+        with app.app_context():
+            petition = Petition(number=f"T{next(_counter):06d}", received_on=received_on or date.today(),
+                                channel=fields.pop("channel", Channel.visit), purpose=purpose, summary=summary,
+                                status=status, accused_unit_id=accused_unit.id if accused_unit else None,
+                                lead_unit_id=lead_unit.id if lead_unit else None,
+                                leader_id=leader.id if leader else None, **fields)
+            petition.co_units = [db.session.get(Unit, unit.id) for unit in co_units]
+            petition.petitioners.append(Petitioner(name=name, id_number=id_number, phone=phone, address="东村1号"))
+            db.session.add(petition)
+            db.session.commit()
+            return petition.id
+
+    return factory

@@ -17,33 +17,8 @@ from models import (
     UnitKind,
     db,
 )
-from tests.conftest import persist
+from tests.conftest import ID_NUMBER, PHONE, persist
 
-ID_NUMBER = make_id_number("330102", date(1975, 6, 1), 17)
-PHONE = "13812345678"
-
-
-@pytest.fixture
-def category(app):
-    return persist(app, Category(name="城乡建设"))
-
-
-@pytest.fixture
-def make_petition(app):
-    def factory(summary="反映拆迁补偿问题", purpose=Purpose.claim, accused_unit=None, lead_unit=None, leader=None,
-                id_number=ID_NUMBER, phone=PHONE, name="王某", received_on=None, status=CaseStatus.registered):
-        with app.app_context():
-            petition = Petition(number=f"T-{summary}-{name}", received_on=received_on or date.today(),
-                                channel=Channel.visit, purpose=purpose, summary=summary, status=status,
-                                accused_unit_id=accused_unit.id if accused_unit else None,
-                                lead_unit_id=lead_unit.id if lead_unit else None,
-                                leader_id=leader.id if leader else None)
-            petition.petitioners.append(Petitioner(name=name, id_number=id_number, phone=phone, address="东村1号"))
-            db.session.add(petition)
-            db.session.commit()
-            return petition.id
-
-    return factory
 
 
 def register_form(category, **overrides):
