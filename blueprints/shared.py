@@ -10,7 +10,9 @@ from flask_login import current_user
 
 from sqlalchemy.exc import IntegrityError
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectChoice
+from wtforms import HiddenField, SelectChoice, SelectMultipleField
+from wtforms.validators import ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import CalendarDay, CalendarYear, Role, db
@@ -147,6 +149,19 @@ class VersionedForm(FlaskForm):
     version = HiddenField()
 
 
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        # WTForms' own message for this case has no Chinese translation.
+        allowed = {choice.value for choice in self.choices}
+        if any(value not in allowed for value in self.data or ()):
+            raise ValidationError(_l("Choose only from the options listed."))
+
+
 class PostForm(FlaskForm):
     """A form with nothing but the CSRF token, for POST-only buttons (log out, publish, …)."""
 
@@ -189,6 +204,9 @@ def mask_phone(value: str | None) -> str:
 NAVIGATION = (
     ("auth.home", _l("Home"), ALL_ROLES),
     ("cases.petitions", _l("Petitions"), ALL_ROLES),
+    ("cases.mine", _l("My package cases"), frozenset({Role.leader})),
+    # Leaders reach the weekly report from their package cases: only the main leaders may open it.
+    ("cases.weekly", _l("Weekly package report"), frozenset({Role.admin, Role.clerk, Role.supervisor})),
     ("reception.sessions", _l("Reception"), frozenset({Role.admin, Role.clerk, Role.leader, Role.supervisor})),
     ("admin.users", _l("Users"), frozenset({Role.admin})),
     ("admin.units", _l("Units"), frozenset({Role.admin})),

@@ -212,6 +212,7 @@ def login(client, make_user):
 
     def do_login(role=Role.clerk, **kwargs):
         user = make_user(role=role, **kwargs)
+        client.post("/auth/logout")  # a second login() in a test switches users
         response = client.post("/auth/login", data={"username": user.username, "password": PASSWORD})
         assert response.status_code == 302, response.data
         return user

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from sqlalchemy import and_, false, or_, true
 
-from models import Leader, Petition, Role, db, petition_co_unit
+from models import Leader, LeaderPost, Petition, Role, db, petition_co_unit
 
 READ_ALL = frozenset({Role.admin, Role.clerk, Role.supervisor})
 SEES_PERSONAL_DATA = frozenset({Role.admin, Role.clerk})
+# The main leaders sign off key cases and read the weekly report of every package case.
+MAIN_LEADER_POSTS = frozenset({LeaderPost.county_secretary, LeaderPost.county_head})
 
 
 def visible_petitions(user):
@@ -15,6 +17,9 @@ def visible_petitions(user):
         scope = true()
     elif user.role is Role.leader:
         scope = Petition.leader_id.in_(db.select(Leader.id).where(Leader.user_id == user.id))
+        # The main leaders get the weekly report of every package case (DOMAIN §2) and open those cases from it.
+        main = db.select(Leader.id).where(Leader.user_id == user.id, Leader.post.in_(MAIN_LEADER_POSTS))
+        scope = or_(scope, and_(Petition.leader_id.is_not(None), main.correlate(None).exists()))
     elif user.role is Role.handler and user.unit_id is not None:
         co_unit = db.select(petition_co_unit.c.petition_id).where(petition_co_unit.c.unit_id == user.unit_id)
         scope = or_(Petition.lead_unit_id == user.unit_id, Petition.id.in_(co_unit))

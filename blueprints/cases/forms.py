@@ -11,6 +11,7 @@ from wtforms import (
     FormField,
     HiddenField,
     IntegerField,
+    SelectChoice,
     SelectField,
     StringField,
     SubmitField,
@@ -19,8 +20,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from blueprints.cases.idnumber import is_valid_id_number
-from blueprints.shared import enum_options, optional_id
-from models import Channel, Purpose
+from blueprints.shared import MultiCheckboxField, VersionedForm, enum_options, optional_id
+from models import Channel, Outcome, Purpose, Resolution, Satisfaction
 
 MAX_PETITIONERS = 20
 
@@ -72,3 +73,152 @@ class RegisterForm(FlaskForm):
             self.accused_unit_id.errors = [*self.accused_unit_id.errors, _l("An accusation names the accused unit.")]
             return False
         return valid
+
+
+class ActionForm(VersionedForm):
+    """What every step of the case workflow records: which step, on which day, and a line for the timeline."""
+
+    step = SelectField(_l("Step"), validators=[DataRequired()])
+    on = DateField(_l("Date"), validators=[InputRequired()], default=date.today)
+    text = TextAreaField(_l("Note"), validators=[Optional(), Length(max=5000)])
+    submit = SubmitField(_l("Save"))
+
+    required_text = ()  # steps that need the text
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if self.step.data in self.required_text and not (self.text.data or "").strip():
+            self.text.errors = [*self.text.errors, _l("This step needs a note.")]
+            return False
+        return valid
+
+
+class AcceptForm(ActionForm):
+    text = TextAreaField(_l("Reason or note"), validators=[Optional(), Length(max=300)])
+    forwarded_to = StringField(_l("Forwarded to"), validators=[Optional(), Length(max=100)])
+    required_text = ("not_accept",)
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if self.step.data == "forward" and not (self.forwarded_to.data or "").strip():
+            self.forwarded_to.errors = [*self.forwarded_to.errors, _l("Name the body it is forwarded to.")]
+            return False
+        return valid
+
+
+class AssignForm(ActionForm):
+    """The "five ones" and the four duties (DOMAIN §2)."""
+
+    leader_id = SelectField(_l("Responsible leader"), coerce=optional_id, validators=[DataRequired()])
+    lead_unit_id = SelectField(_l("Lead unit"), coerce=optional_id, validators=[DataRequired()])
+    co_unit_ids = MultiCheckboxField(_l("Co-handling units"), coerce=int, validators=[Optional()])
+    responsible_person = StringField(_l("Responsible person"), validators=[DataRequired(), Length(max=100)])
+    handling_opinion = TextAreaField(_l("Handling opinion (the plan)"), validators=[DataRequired(), Length(max=5000)])
+    closure_standard = TextAreaField(_l("Closure standard"), validators=[DataRequired(), Length(max=5000)])
+    report_due_on = DateField(_l("Report the result back by"), validators=[Optional()],
+                              description=_l("Items assigned from above: the date the body above set."))
+    is_key = BooleanField(_l("Key case (the main leader signs off the opinion)"))
+    duty_facts = BooleanField(_l("Knows the facts (包掌握情况)"))
+    duty_resolve = BooleanField(_l("Resolves the matter (包解决化解)"))
+    duty_guide = BooleanField(_l("Persuades and guides (包教育转化)"))
+    duty_settle = BooleanField(_l("Sees the petitioner settle (包息诉息访)"))
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if self.lead_unit_id.data is not None and self.lead_unit_id.data in (self.co_unit_ids.data or ()):
+            self.co_unit_ids.errors = [*self.co_unit_ids.errors, _l("The lead unit cannot also be a co-unit.")]
+            return False
+        return valid
+
+
+class ProgressForm(ActionForm):
+    text = TextAreaField(_l("Progress"), validators=[DataRequired(), Length(max=5000)])
+    duty_facts = BooleanField(_l("Knows the facts (包掌握情况)"))
+    duty_resolve = BooleanField(_l("Resolves the matter (包解决化解)"))
+    duty_guide = BooleanField(_l("Persuades and guides (包教育转化)"))
+    duty_settle = BooleanField(_l("Sees the petitioner settle (包息诉息访)"))
+
+
+class ExtendForm(ActionForm):
+    days = IntegerField(_l("Extra days"), validators=[Optional(), NumberRange(min=1, max=30)],
+                        description=_l("Up to 30 days, approved by the head; the reason is told to the petitioner."))
+    text = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=300)])
+    required_text = ("request",)
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if self.step.data == "request" and not self.days.data:
+            self.days.errors = [*self.days.errors, _l("Give the number of extra days (1 to 30).")]
+            return False
+        return valid
+
+
+class OpinionForm(ActionForm):
+    outcome = SelectField(_l("Opinion"), choices=[SelectChoice("", "—"), *enum_options(Outcome)],
+                          validators=[Optional()])
+    text = TextAreaField(_l("Text of the opinion"), validators=[Optional(), Length(max=5000)])
+    required_text = ("submit", "issue")
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if self.step.data in ("submit", "issue") and not self.outcome.data:
+            self.outcome.errors = [*self.outcome.errors, _l("Choose 支持, 解释说明 or 不予支持.")]
+            return False
+        return valid
+
+
+class ReturnVisitForm(ActionForm):
+    satisfaction = SelectField(_l("Satisfaction"), choices=enum_options(Satisfaction), validators=[DataRequired()])
+
+
+class CloseForm(ActionForm):
+    resolution = SelectField(_l("How it was resolved"), choices=[SelectChoice("", "—"), *enum_options(Resolution)],
+                             validators=[Optional()])
+
+
+class ReviewForm(ActionForm):
+    pass
+
+
+class ReReviewForm(ActionForm):
+    ended_on = DateField(_l("Hearing ended on"), validators=[Optional()])
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if self.step.data == "hearing" and (self.ended_on.data is None or
+                                           (self.on.data and self.ended_on.data < self.on.data)):
+            self.ended_on.errors = [*self.ended_on.errors, _l("A hearing ends on or after the day it starts.")]
+            return False
+        return valid
+
+
+class ReportBackForm(ActionForm):
+    required_text = ("report",)
+
+
+ACTION_FORMS = {
+    "accept": AcceptForm, "assign": AssignForm, "progress": ProgressForm, "extend": ExtendForm,
+    "opinion": OpinionForm, "return-visit": ReturnVisitForm, "close": CloseForm, "review": ReviewForm,
+    "re-review": ReReviewForm, "report-back": ReportBackForm,
+}
+
+ASSIGN_FIELDS = ("leader_id", "lead_unit_id", "responsible_person", "handling_opinion", "closure_standard",
+                 "report_due_on", "is_key", "duty_facts", "duty_resolve", "duty_guide", "duty_settle")
+
+STEP_LABELS = {
+    ("accept", "accept"): _l("Accept (受理)"), ("accept", "not_accept"): _l("Not accept (不予受理)"),
+    ("accept", "forward"): _l("Forward (转送)"), ("assign", "assign"): _l("Assign the package"),
+    ("progress", "progress"): _l("Add a progress entry"), ("extend", "request"): _l("Request an extension"),
+    ("extend", "approve"): _l("Approve the extension"), ("opinion", "submit"): _l("Submit the opinion draft"),
+    ("opinion", "sign_off"): _l("Sign off the opinion (main leader)"), ("opinion", "issue"): _l("Issue the opinion"),
+    ("return-visit", "record"): _l("Record the return visit"), ("close", "close"): _l("Close the case (办结)"),
+    ("review", "request"): _l("Review requested (复查)"), ("review", "decide"): _l("Review decided"),
+    ("re-review", "request"): _l("Re-review requested (复核)"), ("re-review", "hearing"): _l("Record a hearing"),
+    ("re-review", "decide"): _l("Re-review decided (不再受理)"), ("report-back", "report"): _l("Result reported back"),
+}
+ACTION_TITLES = {
+    "accept": _l("Acceptance"), "assign": _l("Package (five ones and four duties)"), "progress": _l("Progress"),
+    "extend": _l("Extension"), "opinion": _l("Handling opinion"), "return-visit": _l("Return visit"),
+    "close": _l("Closing"), "review": _l("Review (复查)"), "re-review": _l("Re-review (复核)"),
+    "report-back": _l("Report back (报结)"),
+}

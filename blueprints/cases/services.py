@@ -1,28 +1,96 @@
 """Petition flows that span several records: listing with filters, repeat detection, registration, clocks."""
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from uuid import uuid4
 
-from sqlalchemy import or_
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy.pagination import SelectPagination
+from sqlalchemy import func, or_
 
 from blueprints.cases.access import visible_petitions
 from blueprints.shared import official_calendar
-from models import CaseStatus, Channel, EventKind, Petition, PetitionEvent, Petitioner, Purpose, db
-from blueprints.cases.workflow import running_due
+from models import (
+    CaseStatus,
+    Channel,
+    EventKind,
+    Leader,
+    LeaderPost,
+    Petition,
+    PetitionEvent,
+    Petitioner,
+    Purpose,
+    Role,
+    Unit,
+    db,
+)
+from blueprints.cases.workflow import MAIN_LEADER_POSTS, apply, date_problem, refusal, running_due, steps_of
 
 DUE_SOON_DAYS = 5
 REPEAT_MATCHES = 10
 
 
+SEARCH_ID_NUMBER = re.compile(r"\d{17}[\dX]|\d{15}")  # after upper(); 15 digits: the pre-1999 format
+SEARCH_PHONE = re.compile(r"\+?\d[\d -]{5,18}\d")
+SEARCH_CASE_NUMBER = re.compile(r"([A-Z]{1,4})(\d{4})-(\d{1,7})")  # XF2026-0001234, leading zeros optional
+LIST_SORTS = {
+    "newest": (Petition.received_on.desc(), Petition.id.desc()),
+    "oldest": (Petition.received_on.asc(), Petition.id.asc()),
+    "due": (Petition.due_on.asc().nulls_last(), Petition.id.asc()),
+}
+LIST_COUNT_CAP = 10_000  # rows counted past the current page; beyond that the list says "more than"
+
+
+def search_condition(text: str):
+    """The condition for the search box, by what the text looks like.
+
+    ID numbers, phones and case numbers go to their own index alone: OR-ing them with a summary search would
+    make every search read every summary. Anything else is a petitioner's name or words of the summary."""
+    upper = text.upper()
+    if SEARCH_ID_NUMBER.fullmatch(upper):
+        return Petition.id.in_(db.select(Petitioner.petition_id).where(Petitioner.id_number == upper))
+    if SEARCH_PHONE.fullmatch(text):
+        typed = {text, re.sub(r"[ -]", "", text)}
+        return Petition.id.in_(db.select(Petitioner.petition_id).where(Petitioner.phone.in_(typed)))
+    number = SEARCH_CASE_NUMBER.fullmatch(upper)
+    if number:
+        prefix, year, serial = number.groups()
+        return Petition.number == f"{prefix}{year}-{int(serial):07d}"
+    named = db.select(Petitioner.petition_id).where(Petitioner.name == text)
+    return or_(Petition.id.in_(named), Petition.summary.contains(text, autoescape=True))
+
+
+def list_date(args, name: str) -> date | None:
+    """A YYYY-MM-DD query argument, or None when it is missing or not a date."""
+    try:
+        return date.fromisoformat((args.get(name) or "").strip())
+    except ValueError:
+        return None
+
+
+def list_arg_problems(args) -> list[str]:
+    """Messages for the list's date arguments that were ignored or cannot match anything."""
+    labels = {"from": _("Received from"), "to": _("Received until")}
+    problems = [_("%(field)s: “%(value)s” is not a date (YYYY-MM-DD), so it was ignored.",
+                  field=label, value=args[name])
+                for name, label in labels.items() if (args.get(name) or "").strip() and list_date(args, name) is None]
+    start, end = list_date(args, "from"), list_date(args, "to")
+    if start and end and start > end:
+        problems.append(_("The date range ends before it starts, so nothing matches."))
+    return problems
+
+
 def petition_list_query(user, args):
-    """The petitions this user may see, filtered by the list's query arguments, newest first."""
+    """The petitions this user may see, filtered and sorted by the list's query arguments (newest first).
+
+    Every one-filter list is served by an index on (filter column, received_on, id), so the first page reads
+    about one page of rows whatever the number of cases."""
     query = db.select(Petition).where(visible_petitions(user))
     text = (args.get("q") or "").strip()
     if text:
-        person = db.select(Petitioner.petition_id).where(
-            or_(Petitioner.id_number == text.upper(), Petitioner.phone == text, Petitioner.name == text))
-        query = query.where(or_(Petition.number == text, Petition.id.in_(person), Petition.summary.contains(text)))
+        query = query.where(search_condition(text))
     for name, column, enum_class in (("status", Petition.status, CaseStatus), ("channel", Petition.channel, Channel),
                                      ("purpose", Petition.purpose, Purpose)):
         if args.get(name) in {member.value for member in enum_class}:
@@ -31,13 +99,39 @@ def petition_list_query(user, args):
                          ("leader", Petition.leader_id), ("category", Petition.category_id)):
         if (args.get(name) or "").isdigit():
             query = query.where(column == int(args[name]))
+    start, end = list_date(args, "from"), list_date(args, "to")
+    if start:
+        query = query.where(Petition.received_on >= start)
+    if end:
+        query = query.where(Petition.received_on <= end)
     today = date.today()
     # due_on holds the earliest running clock and is empty when no clock runs (see workflow.running_due).
     if args.get("clock") == "overdue":
         query = query.where(Petition.due_on < today)
     elif args.get("clock") == "due_soon":
         query = query.where(Petition.due_on.between(today, today + timedelta(days=DUE_SOON_DAYS)))
-    return query.order_by(Petition.received_on.desc(), Petition.id.desc())
+    return query.order_by(*LIST_SORTS.get(args.get("sort"), LIST_SORTS["newest"]))
+
+
+class CappedPagination(SelectPagination):
+    """db.paginate's page, but the count stops LIST_COUNT_CAP rows past the current page.
+
+    A full COUNT(*) reads every matching row, which at a million cases costs more than the page itself.
+    `capped` says the real total is larger than `total`; page numbers and "next" keep working."""
+
+    capped = False
+
+    def _query_count(self) -> int:
+        limit = self._query_offset + LIST_COUNT_CAP + 1
+        rows = self._query_args["select"].with_only_columns(Petition.id).order_by(None).limit(limit).subquery()
+        total = self._query_args["session"].scalar(db.select(func.count()).select_from(rows))
+        self.capped = total == limit
+        return total
+
+
+def paginate_petitions(query, per_page: int) -> CappedPagination:
+    """The requested page of a petition list query (a bad page number means the first page)."""
+    return CappedPagination(select=query, session=db.session, per_page=per_page, max_per_page=None, error_out=False)
 
 
 def earlier_matches(user, petitioners: list[dict]) -> list[Petition]:
@@ -85,3 +179,71 @@ def register_petition(form, author_id: int | None) -> Petition:
     db.session.flush()
     petition.number = f"XF{petition.received_on.year}-{petition.id:07d}"
     return petition
+
+
+class StepRefused(Exception):
+    """A workflow step that may not happen: the refusal key, the HTTP status to answer and the field at fault."""
+
+    def __init__(self, key: str, status: int = 409, field: str | None = None):
+        super().__init__(key)
+        self.key, self.status, self.field = key, status, field
+
+    @property
+    def message(self) -> str:
+        return str(REFUSAL_MESSAGES[self.key])
+
+
+REFUSAL_MESSAGES = {
+    "unknown": _l("There is no such step."),
+    "role": _l("Your role may not take this step."),
+    "state": _l("This step is not possible in the case's present state."),
+    "changed": _l("Someone else changed this case while you were editing. Nothing was saved: compare your input "
+                  "with the case as it is now, then apply it again."),
+    "extension_exists": _l("An extension has already been requested for this case."),
+    "no_extension_pending": _l("No extension is waiting for approval."),
+    "not_key": _l("Only key cases need the main leader's sign-off."),
+    "main_leader": _l("Only the main leader (county party secretary or county head) signs off key cases."),
+    "no_opinion_draft": _l("There is no submitted opinion to sign off yet."),
+    "key_needs_sign_off": _l("A key case's opinion needs the main leader's sign-off before it is issued."),
+    "review_done": _l("A review has already been requested for this case."),
+    "review_first": _l("A re-review follows a review decision."),
+    "re_review_done": _l("A re-review has already been requested: the matter is not accepted again."),
+    "nothing_to_report": _l("This case has no result to report back, or it was reported already."),
+    "future": _l("The date cannot be in the future."),
+    "before_receipt": _l("The date cannot be before the petition was received."),
+    "before_acceptance": _l("The date cannot be before the acceptance."),
+    "before_decision": _l("The request cannot be before the decision it contests."),
+    "window_passed": _l("The 30-day period to request this has passed."),
+}
+
+
+def main_leader_post(user) -> LeaderPost | None:
+    """The main-leader post held by this user, if any (they sign off key cases)."""
+    if user.role is not Role.leader:
+        return None
+    return db.session.scalar(db.select(Leader.post).where(Leader.user_id == user.id,
+                                                          Leader.post.in_(MAIN_LEADER_POSTS)).limit(1))
+
+
+def allowed_steps(petition, action: str, user) -> list[str]:
+    post = main_leader_post(user)
+    return [step for step in steps_of(action) if refusal(petition, action, step, user.role, post) is None]
+
+
+def perform_step(petition, action: str, form, user, today: date) -> PetitionEvent:
+    """Check and take one validated workflow step; the caller commits. Raises StepRefused."""
+    step = form.step.data
+    key = refusal(petition, action, step, user.role, main_leader_post(user))
+    if key:
+        raise StepRefused(key, 403 if key == "role" else 404 if key == "unknown" else 409)
+    if form.version.data not in (None, "") and str(form.version.data) != str(petition.version):
+        raise StepRefused("changed")
+    key = date_problem(petition, action, step, form.on.data, today)
+    if key:
+        raise StepRefused(key, 400, "on")
+    values = {name: field.data for name, field in form._fields.items()}
+    if action == "assign":
+        petition.co_units = db.session.scalars(db.select(Unit).where(Unit.id.in_(form.co_unit_ids.data or []))).all()
+    event = apply(petition, action, step, values, user.id)
+    petition.due_on = running_due(petition, official_calendar())
+    return event

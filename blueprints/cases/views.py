@@ -9,25 +9,38 @@ from sqlalchemy.orm import selectinload
 from audit import record_event
 from blueprints.cases import bp
 from blueprints.cases.access import may_see_personal_data, visible_petitions
-from blueprints.cases.forms import MAX_PETITIONERS, RegisterForm
+from blueprints.cases.forms import (
+    ACTION_FORMS,
+    ACTION_TITLES,
+    ASSIGN_FIELDS,
+    MAX_PETITIONERS,
+    STEP_LABELS,
+    RegisterForm,
+)
 from blueprints.cases.services import (
     DUE_SOON_DAYS,
+    StepRefused,
+    allowed_steps,
     earlier_matches,
+    perform_step,
     petition_list_query,
     register_petition,
 )
-from blueprints.cases.workflow import case_clocks
-from blueprints.shared import PostForm, official_calendar, commit_or_report, role_required, tree_choices
-from models import AuditAction, CaseStatus, Category, Channel, Petition, Purpose, Role, Unit, db
+from blueprints.cases.workflow import case_clocks, steps_of
+from blueprints.shared import PostForm, official_calendar, options, commit_or_report, role_required, tree_choices
+from models import AuditAction, CaseStatus, Category, Channel, Leader, Petition, PetitionEvent, Purpose, Role, Unit, db
 
 REGISTRARS = (Role.admin, Role.clerk)
+_AUTO = object()  # action_form(): bind the request's form, as Flask-WTF does by default
 
 
 def load_visible(petition_id: int) -> Petition:
     """The petition if this user may know it exists; 404 otherwise (an accused unit learns nothing)."""
     petition = db.session.scalar(
         db.select(Petition).where(Petition.id == petition_id, visible_petitions(current_user))
-        .options(selectinload(Petition.petitioners), selectinload(Petition.co_units)))
+        .options(selectinload(Petition.petitioners), selectinload(Petition.co_units),
+                 selectinload(Petition.events).joinedload(PetitionEvent.author),
+                 selectinload(Petition.attachments)))
     if petition is None:
         abort(404)
     return petition
@@ -76,14 +89,86 @@ def fill_register_choices(form) -> None:
 
 @bp.route("/<int:petition_id>")
 def petition(petition_id):
-    """The case page: the petition, its petitioners (masked unless revealed) and its clocks."""
+    """The case page: the petition, its package, clocks, timeline and the steps this user may take."""
     item = load_visible(petition_id)
-    return render_petition(item, may_reveal=may_see_personal_data(current_user, item), revealed=False)
+    return render_petition(item)
 
 
-def render_petition(item, may_reveal: bool, revealed: bool):
-    return render_template("cases/petition.html", item=item, clocks=case_clocks(item, official_calendar()), today=date.today(),
-                           may_reveal=may_reveal, revealed=revealed, form=PostForm())
+@bp.route("/<int:petition_id>/sheet")
+def sheet(petition_id):
+    """The case sheet (一案一表) for printing: package, clocks and timeline, personal data masked."""
+    item = load_visible(petition_id)
+    return render_template("cases/sheet.html", item=item, clocks=case_clocks(item, official_calendar()),
+                           today=date.today())
+
+
+@bp.route("/<int:petition_id>/actions/<action>", methods=["POST"])
+def act(petition_id, action):
+    """Take one workflow step (accept, assign, progress, …); refused steps say why and keep the input."""
+    item = load_visible(petition_id)
+    if action not in ACTION_FORMS:
+        abort(404)
+    form = action_form(action, item, allowed=steps_of(action))
+    if not form.validate_on_submit():
+        return render_petition(item, failed=(action, form)), 400
+    try:
+        perform_step(item, action, form, current_user, date.today())
+    except StepRefused as refused:
+        db.session.rollback()
+        if refused.status in (403, 404):
+            abort(refused.status)
+        if refused.field:
+            getattr(form, refused.field).errors = [refused.message]
+        else:
+            flash(refused.message, "danger")
+        conflict = refused.key == "changed"
+        return render_petition(load_visible(petition_id), failed=(action, form), conflict=conflict), refused.status
+    if commit_or_report():
+        flash(_("Saved: %(step)s.", step=STEP_LABELS[(action, form.step.data)]), "success")
+        return redirect(url_for("cases.petition", petition_id=item.id))
+    return render_petition(load_visible(petition_id), failed=(action, form), conflict=True), 409
+
+
+def action_form(action: str, item: Petition, allowed: list[str], formdata=_AUTO, csrf: bool = True):
+    """The form of one workflow action, its step choices limited to `allowed`, prefilled from the case."""
+    form_class = ACTION_FORMS[action]
+    data = {"version": item.version}
+    if action == "assign":
+        data.update({name: getattr(item, name) for name in ASSIGN_FIELDS},
+                    co_unit_ids=[unit.id for unit in item.co_units])
+    elif action == "opinion":
+        data.update(outcome=item.outcome.value if item.outcome else "", text=item.opinion_text)
+    bound = {} if formdata is _AUTO else {"formdata": formdata}
+    form = form_class(data=data, meta={} if csrf else {"csrf": False}, **bound)
+    form.step.choices = options((step, STEP_LABELS[(action, step)]) for step in allowed)
+    if action == "assign":
+        fill_assign_choices(form)
+    return form
+
+
+def fill_assign_choices(form) -> None:
+    units = db.session.scalars(db.select(Unit).where(Unit.active.is_(True)).order_by(Unit.sort_order, Unit.name)).all()
+    leaders = db.session.scalars(db.select(Leader).where(Leader.active.is_(True)).order_by(Leader.sort_order,
+                                                                                          Leader.name)).all()
+    form.leader_id.choices = options([("", _("(choose)"))] + [(leader.id, str(leader)) for leader in leaders])
+    form.lead_unit_id.choices = tree_choices(units, empty_label=_("(choose)"))
+    form.co_unit_ids.choices = tree_choices(units)
+
+
+def render_petition(item, revealed: bool = False, failed=None, conflict: bool = False):
+    """The case page; `failed` is an (action, form) pair whose errors and input are shown again."""
+    forms = {}
+    for action in ACTION_FORMS:
+        allowed = allowed_steps(item, action, current_user)
+        if allowed:
+            forms[action] = action_form(action, item, allowed, formdata=None)
+    if failed:
+        forms[failed[0]] = failed[1]
+    return render_template("cases/petition.html", item=item, clocks=case_clocks(item, official_calendar()),
+                           today=date.today(), may_reveal=may_see_personal_data(current_user, item),
+                           revealed=revealed, form=PostForm(), action_forms=forms, open_action=failed and failed[0],
+                           conflict_form=failed[1] if conflict else None,
+                           action_titles=ACTION_TITLES)
 
 
 @bp.route("/<int:petition_id>/reveal", methods=["POST"])
@@ -96,4 +181,4 @@ def reveal(petition_id):
         abort(400)
     record_event(AuditAction.reveal, "petition", str(item.id), item.number, {"fields": ["id_number", "phone"]})
     db.session.commit()
-    return render_petition(item, may_reveal=True, revealed=True)
+    return render_petition(item, revealed=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from blueprints.cases.access import MAIN_LEADER_POSTS
 from models import CaseStatus, Channel, EventKind, LeaderPost, Outcome, PetitionEvent, Resolution, Role, Satisfaction
 from workdays import RULE_CALENDAR_DAYS, RULE_WORKING_DAYS, DueDate, add_days
 
@@ -24,7 +25,6 @@ CLOCK_RULES = {
 }
 REQUEST_WINDOW_DAYS = 30  # the petitioner may ask for review / re-review within 30 days
 MAX_EXTENSION_DAYS = 30
-MAIN_LEADER_POSTS = frozenset({LeaderPost.county_secretary, LeaderPost.county_head})
 
 OFFICE = frozenset({Role.admin, Role.clerk})
 PACKAGE = frozenset({Role.admin, Role.clerk, Role.leader, Role.handler})

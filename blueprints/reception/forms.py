@@ -6,30 +6,15 @@ from wtforms import (
     DateField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
     TimeField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from blueprints.shared import VersionedForm, optional_id
+from blueprints.shared import MultiCheckboxField, VersionedForm, optional_id
 from models import LeaderPost
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """A multiple choice shown as a list of checkboxes."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def pre_validate(self, form):
-        # WTForms' own message for this case has no Chinese translation.
-        allowed = {choice.value for choice in self.choices}
-        if any(value not in allowed for value in self.data or ()):
-            raise ValidationError(_l("Choose only from the options listed."))
 
 
 class TimeRangeMixin:
