@@ -533,6 +533,7 @@ class ReceptionBatch(db.Model):
     settled: Mapped[bool] = mapped_column(nullable=False, default=False)
 
     record: Mapped[ReceptionRecord] = relationship(back_populates="batches")
+    petition: Mapped[Petition | None] = relationship(back_populates="reception_batch")
 
     def __str__(self) -> str:
         return f"batch #{self.id} ({self.persons})"
@@ -623,6 +624,7 @@ class Petition(Versioned, db.Model):
     accused_unit: Mapped[Unit | None] = relationship(foreign_keys=[accused_unit_id])
     leader: Mapped[Leader | None] = relationship()
     co_units: Mapped[list[Unit]] = relationship(secondary=petition_co_unit)
+    reception_batch: Mapped[ReceptionBatch | None] = relationship(back_populates="petition")
     petitioners: Mapped[list[Petitioner]] = relationship(back_populates="petition", order_by="Petitioner.id")
     events: Mapped[list[PetitionEvent]] = relationship(
         back_populates="petition", order_by="PetitionEvent.id", cascade="all, delete-orphan")

@@ -2,7 +2,7 @@
 from datetime import date
 
 from blueprints.shared import official_calendar
-from models import CalendarDay, CalendarYear, Role, db
+from models import CalendarDay, CalendarYear, CaseStatus, Petition, Role, db
 
 GOOD_2027 = """date,kind
 2027-01-01,rest
@@ -87,3 +87,17 @@ def test_a_bad_date_in_the_url_is_a_404(client, login):
     login(Role.admin)
     assert client.get("/admin/calendar/day/2026-02-30").status_code == 404
     assert client.get("/admin/calendar?year=abc").status_code == 200
+
+
+def test_loading_a_year_recomputes_open_deadlines(app, client, login, make_petition):
+    # 60 days after 2026-12-10 is Monday 2027-02-08: a working day on weekends alone, a rest day once 2027 is loaded.
+    open_id = make_petition(status=CaseStatus.in_progress, received_on=date(2026, 12, 8),
+                            accepted_on=date(2026, 12, 10), due_on=date(2027, 2, 8))
+    closed_id = make_petition(status=CaseStatus.closed, received_on=date(2026, 12, 8),
+                              accepted_on=date(2026, 12, 10), due_on=None)
+    login(Role.admin)
+    response = client.post("/admin/calendar/2027/import", data={"csv_text": GOOD_2027, "confirm_year": "y"})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Petition, open_id).due_on == date(2027, 2, 10)
+        assert db.session.get(Petition, closed_id).due_on is None

@@ -13,7 +13,10 @@ from models import (
     Petition,
     Petitioner,
     Purpose,
+    ReceptionBatch,
+    ReceptionRecord,
     Role,
+    SessionStatus,
     UnitKind,
     db,
 )
@@ -139,3 +142,29 @@ def test_overdue_cases_are_marked_and_filterable(client, login, make_petition, a
     make_petition(summary="刚收到")
     page = client.get("/cases/?clock=overdue").get_data(as_text=True)
     assert "早就该受理" in page and "刚收到" not in page and "超期" in page
+
+
+def test_an_unsettled_reception_batch_becomes_a_case_in_one_click(app, client, login, make_session, category):
+    session_id = make_session(day=date.today() - timedelta(days=1), status=SessionStatus.held)
+    with app.app_context():
+        record = ReceptionRecord(session_id=session_id)
+        record.batches = [ReceptionBatch(petitioner_names="赵某、钱某", persons=2, matter="反映村道损坏", settled=False),
+                          ReceptionBatch(petitioner_names="孙某", persons=1, matter="咨询政策", settled=True)]
+        db.session.add(record)
+        db.session.commit()
+        unsettled, settled = (batch.id for batch in record.batches)
+    login(Role.clerk)
+    assert "/cases/new?batch=%d" % unsettled in client.get(f"/reception/{session_id}").get_data(as_text=True)
+    form_page = client.get(f"/cases/new?batch={unsettled}").get_data(as_text=True)
+    assert "反映村道损坏" in form_page and 'value="钱某"' in form_page
+    response = client.post(f"/cases/new?batch={unsettled}", data=register_form(
+        category, channel="reception", summary="反映村道损坏", **{"petitioners-0-name": "赵某"},
+        **{"petitioners-0-id_number": "", "petitioners-0-phone": "", "petitioners-0-village": ""}))
+    assert response.status_code == 302
+    with app.app_context():
+        petition = db.session.scalar(db.select(Petition).where(Petition.reception_batch_id == unsettled))
+        assert petition is not None and petition.channel is Channel.reception
+        number = petition.number
+    assert number in client.get(f"/reception/{session_id}").get_data(as_text=True)
+    assert client.get(f"/cases/new?batch={unsettled}").status_code == 404  # registered once only
+    assert client.get(f"/cases/new?batch={settled}").status_code == 404  # settled on the spot

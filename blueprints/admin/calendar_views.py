@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from blueprints.admin import bp
 from blueprints.admin.forms import CalendarDayForm, CalendarImportForm
+from blueprints.cases.services import recompute_open_deadlines
 from blueprints.shared import PostForm, official_calendar
 from models import CalendarDay, CalendarYear, db
 from workdays import package_knows_year, parse_calendar_csv
@@ -63,10 +64,16 @@ def calendar_day(isodate):
                            note=override.note if override else "")
     if form.validate_on_submit():
         set_override(day, override, form.status.data, form.note.data or "")
+        db.session.flush()
+        moved = recompute_open_deadlines()
         db.session.commit()
-        flash(_("The calendar has been updated."), "success")
+        flash_calendar_updated(moved)
         return redirect(url_for("admin.calendar", year=day.year))
     return render_template("admin/calendar_day.html", form=form, status=official_calendar().status(day))
+
+
+def flash_calendar_updated(moved: int) -> None:
+    flash(_("The calendar has been updated; %(n)d open deadlines were counted again and moved.", n=moved), "success")
 
 
 def set_override(day: date, override: CalendarDay | None, status: str, note: str) -> None:
@@ -94,8 +101,11 @@ def calendar_import(year):
             form.csv_text.errors.append(_("No lines to import."))
         elif not problems:
             replace_year(year, days, form.confirm_year.data)
+            db.session.flush()
+            moved = recompute_open_deadlines()
             db.session.commit()
             flash(_("Imported %(n)d days for %(year)d.", n=len(days), year=year), "success")
+            flash_calendar_updated(moved)
             return redirect(url_for("admin.calendar", year=year))
     messages = [(p.line, p.text, IMPORT_REASONS[p.reason]()) for p in problems]
     return render_template("admin/calendar_import.html", form=form, year=year, problems=messages)
@@ -134,6 +144,8 @@ def calendar_confirm(year):
     form = PostForm()
     if form.validate_on_submit():
         set_confirmed(valid_year(year), request.form.get("confirmed") == "1")
+        db.session.flush()
+        moved = recompute_open_deadlines()
         db.session.commit()
-        flash(_("The calendar has been updated."), "success")
+        flash_calendar_updated(moved)
     return redirect(url_for("admin.calendar", year=year))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from types import SimpleNamespace
 from uuid import uuid4
 
 from flask_babel import gettext as _
@@ -247,3 +248,37 @@ def perform_step(petition, action: str, form, user, today: date) -> PetitionEven
     event = apply(petition, action, step, values, user.id)
     petition.due_on = running_due(petition, official_calendar())
     return event
+
+
+RECOMPUTE_CHUNK = 5_000
+CLOCK_INPUTS = (Petition.status, Petition.channel, Petition.received_on, Petition.accepted_on, Petition.extension_days,
+                Petition.extension_approved_on, Petition.review_requested_on, Petition.re_review_requested_on,
+                Petition.hearing_days, Petition.report_due_on, Petition.reported_on)
+CLOCK_STATUSES = (CaseStatus.registered, CaseStatus.accepted, CaseStatus.in_progress, CaseStatus.review,
+                  CaseStatus.re_review)
+
+
+def recompute_open_deadlines() -> int:
+    """Count every running clock again on the calendar as it is now; returns how many due dates moved.
+
+    Called when the calendar changes (a year loaded or confirmed, a day overridden). Rows stream in chunks and
+    each distinct set of clock inputs is counted once, so a million cases take seconds, not a calendar walk each."""
+    calendar = official_calendar()
+    names = [column.key for column in CLOCK_INPUTS]
+    counted: dict[tuple, date | None] = {}
+    moved = []
+    rows = db.session.execute(
+        db.select(Petition.id, Petition.due_on, *CLOCK_INPUTS)
+        .where(or_(Petition.status.in_(CLOCK_STATUSES), Petition.due_on.is_not(None),
+                   Petition.report_due_on.is_not(None) & Petition.reported_on.is_(None)))
+        .execution_options(yield_per=RECOMPUTE_CHUNK))
+    for row in rows:
+        inputs = tuple(row[2:])
+        if inputs not in counted:
+            counted[inputs] = running_due(SimpleNamespace(**dict(zip(names, inputs))), calendar)
+        if counted[inputs] != row.due_on:
+            moved.append({"row_id": row.id, "due_on": counted[inputs]})
+    update = db.update(Petition.__table__).where(Petition.__table__.c.id == db.bindparam("row_id"))
+    for start in range(0, len(moved), RECOMPUTE_CHUNK):
+        db.session.execute(update.values(due_on=db.bindparam("due_on")), moved[start:start + RECOMPUTE_CHUNK])
+    return len(moved)

@@ -22,13 +22,28 @@ from blueprints.cases.services import (
     StepRefused,
     allowed_steps,
     earlier_matches,
+    list_arg_problems,
+    paginate_petitions,
     perform_step,
     petition_list_query,
     register_petition,
 )
 from blueprints.cases.workflow import case_clocks, steps_of
 from blueprints.shared import PostForm, official_calendar, options, commit_or_report, role_required, tree_choices
-from models import AuditAction, CaseStatus, Category, Channel, Leader, Petition, PetitionEvent, Purpose, Role, Unit, db
+from models import (
+    AuditAction,
+    CaseStatus,
+    Category,
+    Channel,
+    Leader,
+    Petition,
+    PetitionEvent,
+    Purpose,
+    ReceptionBatch,
+    Role,
+    Unit,
+    db,
+)
 
 REGISTRARS = (Role.admin, Role.clerk)
 _AUTO = object()  # action_form(): bind the request's form, as Flask-WTF does by default
@@ -48,34 +63,58 @@ def load_visible(petition_id: int) -> Petition:
 
 @bp.route("/")
 def petitions():
-    """Search and filter the petitions this user may see; personal data masked."""
+    """Search, filter and sort the petitions this user may see; personal data masked. Any logged-in user."""
+    for problem in list_arg_problems(request.args):
+        flash(problem, "warning")
     query = petition_list_query(current_user, request.args).options(selectinload(Petition.petitioners))
-    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate_petitions(query, per_page=current_app.config["PAGE_SIZE"])
     units = db.session.scalars(db.select(Unit).order_by(Unit.sort_order, Unit.name)).all()
-    return render_template("cases/list.html", page=page, units=units, statuses=CaseStatus, channels=Channel,
-                           purposes=Purpose, today=date.today(), due_soon_days=DUE_SOON_DAYS)
+    categories = db.session.scalars(db.select(Category).order_by(Category.sort_order, Category.name)).all()
+    leaders = db.session.scalars(db.select(Leader).order_by(Leader.sort_order, Leader.name)).all()
+    return render_template("cases/list.html", page=page, units=tree_choices(units), categories=tree_choices(categories),
+                           leaders=leaders, statuses=CaseStatus, channels=Channel, purposes=Purpose,
+                           today=date.today(), due_soon_days=DUE_SOON_DAYS)
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(*REGISTRARS)
 def register():
-    """Register a petition on one page; warns of a likely repeat visit before saving."""
-    form = RegisterForm()
+    """Register a petition on one page (or from an unsettled reception batch); warns of a likely repeat visit."""
+    batch = unregistered_batch(request.values.get("batch", ""))
+    form = RegisterForm(data=batch_defaults(batch) if batch and request.method == "GET" else None)
     fill_register_choices(form)
     if form.add_petitioner.data and len(form.petitioners) < MAX_PETITIONERS:
         form.petitioners.append_entry()
-        return render_template("cases/register.html", form=form, matches=[])
+        return render_template("cases/register.html", form=form, matches=[], batch=batch)
     matches = []
     if form.validate_on_submit():
         matches = earlier_matches(current_user, [entry.data for entry in form.petitioners])
         if not matches or form.repeat_checked.data == "1":
             petition = register_petition(form, current_user.id)
+            petition.reception_batch = batch
             if commit_or_report():
                 flash(_("Petition %(number)s registered.", number=petition.number), "success")
                 return redirect(url_for("cases.petition", petition_id=petition.id))
         form.repeat_checked.data = "1"
         form.is_repeat.data = True
-    return render_template("cases/register.html", form=form, matches=matches)
+    return render_template("cases/register.html", form=form, matches=matches, batch=batch)
+
+
+def unregistered_batch(value: str) -> ReceptionBatch | None:
+    """The unsettled reception batch a registration starts from; 404 if it is unknown, settled or registered."""
+    if not value:
+        return None
+    batch = db.session.get(ReceptionBatch, int(value)) if value.isdigit() else None
+    if batch is None or batch.settled or batch.petition is not None:
+        abort(404)
+    return batch
+
+
+def batch_defaults(batch: ReceptionBatch) -> dict:
+    """A registration prefilled from what the reception record says: 接访一件、处理一件."""
+    names = [name.strip() for name in batch.petitioner_names.replace(",", "、").replace("，", "、").split("、")]
+    return {"channel": Channel.reception.value, "received_on": batch.record.session.day, "persons": batch.persons,
+            "summary": batch.matter, "petitioners": [{"name": name} for name in names if name][:MAX_PETITIONERS]}
 
 
 def fill_register_choices(form) -> None:
