@@ -180,6 +180,8 @@ def action_form(action: str, item: Petition, allowed: list[str], formdata=_AUTO,
     bound = {} if formdata is _AUTO else {"formdata": formdata}
     form = form_class(data=data, meta={} if csrf else {"csrf": False}, **bound)
     form.step.choices = options((step, STEP_LABELS[(action, step)]) for step in allowed)
+    for field in form:  # several action forms share one page: keep element ids unique
+        field.id = field.label.field_id = f"{action}-{field.name}"
     if action == "assign":
         fill_assign_choices(form)
     return form
