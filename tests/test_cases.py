@@ -168,3 +168,17 @@ def test_an_unsettled_reception_batch_becomes_a_case_in_one_click(app, client, l
     assert number in client.get(f"/reception/{session_id}").get_data(as_text=True)
     assert client.get(f"/cases/new?batch={unsettled}").status_code == 404  # registered once only
     assert client.get(f"/cases/new?batch={settled}").status_code == 404  # settled on the spot
+
+
+def test_an_item_assigned_from_above_carries_its_report_back_date(app, client, login, category):
+    login(Role.clerk)
+    report_by = (date.today() + timedelta(days=20)).isoformat()
+    response = client.post("/cases/new", data=register_form(category, channel="assigned", assigned_from="市信访局",
+                                                             report_due_on=report_by))
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert report_by in page and "报结" in page  # the report-back clock, beside acceptance and objection
+    with app.app_context():
+        petition = db.session.scalar(db.select(Petition).where(Petition.assigned_from == "市信访局"))
+        assert petition.report_due_on.isoformat() == report_by
+        assert petition.due_on < petition.report_due_on  # the 5-working-day objection clock runs first

@@ -56,6 +56,8 @@ class RegisterForm(FlaskForm):
                                   description=_l("Accusations only: nobody of this unit will see the case."))
     assigned_from = StringField(_l("Assigned or forwarded by"), validators=[Optional(), Length(max=100)],
                                 description=_l("The body above that sent it, e.g. 市信访局; empty if none."))
+    report_due_on = DateField(_l("Report the result back by"), validators=[Optional()],
+                              description=_l("Items assigned from above: the date the body above set."))
     is_repeat = BooleanField(_l("Repeat visit (same petitioner, same matter)"))
     is_skip_level = BooleanField(_l("Skipped a level"))
     repeat_checked = HiddenField()

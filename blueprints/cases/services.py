@@ -166,7 +166,8 @@ def register_petition(form, author_id: int | None) -> Petition:
         summary=form.summary.data.strip(), persons=form.persons.data, is_collective=form.persons.data >= 5,
         is_repeat=form.is_repeat.data, is_skip_level=form.is_skip_level.data,
         accused_unit_id=form.accused_unit_id.data if form.purpose.data == Purpose.accusation.value else None,
-        assigned_from=(form.assigned_from.data or "").strip(), status=CaseStatus.registered)
+        assigned_from=(form.assigned_from.data or "").strip(), report_due_on=form.report_due_on.data,
+        status=CaseStatus.registered)
     petition.due_on = running_due(petition, official_calendar())
     petition.events.append(PetitionEvent(kind=EventKind.registered, happened_on=petition.received_on,
                                          author_id=author_id))
