@@ -54,6 +54,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        ATTACHMENT_MAX_BYTES=10 * 1024 * 1024,  # per file; MAX_CONTENT_LENGTH caps a whole upload
+        ATTACHMENT_DIR=str(Path(app.instance_path) / "attachments"),  # case files, never under static/
         LOGIN_MAX_FAILURES=5,
         LOGIN_LOCKOUT=timedelta(minutes=15),
         PAGE_SIZE=50,

@@ -3,6 +3,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -19,6 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from blueprints.cases.attachments import check_uploads
 from blueprints.cases.idnumber import is_valid_id_number
 from blueprints.shared import MultiCheckboxField, VersionedForm, enum_options, optional_id
 from models import Channel, Outcome, Purpose, Resolution, Satisfaction
@@ -60,6 +62,7 @@ class RegisterForm(FlaskForm):
                               description=_l("Items assigned from above: the date the body above set."))
     is_repeat = BooleanField(_l("Repeat visit (same petitioner, same matter)"))
     is_skip_level = BooleanField(_l("Skipped a level"))
+    attachments = MultipleFileField(_l("Attachments"), validators=[check_uploads])
     repeat_checked = HiddenField()
     add_petitioner = SubmitField(_l("Add another petitioner"))
     submit = SubmitField(_l("Register"))

@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from audit import record_event
 from blueprints.cases import bp
+from blueprints.cases.attachments import commit_uploads, store_uploads, upload_form_for
 from blueprints.cases.access import may_see_personal_data, visible_petitions
 from blueprints.cases.forms import (
     ACTION_FORMS,
@@ -31,6 +32,7 @@ from blueprints.cases.services import (
 from blueprints.cases.workflow import case_clocks, steps_of
 from blueprints.shared import PostForm, official_calendar, options, commit_or_report, role_required, tree_choices
 from models import (
+    Attachment,
     AuditAction,
     CaseStatus,
     Category,
@@ -55,7 +57,7 @@ def load_visible(petition_id: int) -> Petition:
         db.select(Petition).where(Petition.id == petition_id, visible_petitions(current_user))
         .options(selectinload(Petition.petitioners), selectinload(Petition.co_units),
                  selectinload(Petition.events).joinedload(PetitionEvent.author),
-                 selectinload(Petition.attachments)))
+                 selectinload(Petition.attachments).joinedload(Attachment.uploaded_by)))
     if petition is None:
         abort(404)
     return petition
@@ -92,7 +94,7 @@ def register():
         if not matches or form.repeat_checked.data == "1":
             petition = register_petition(form, current_user.id)
             petition.reception_batch = batch
-            if commit_or_report():
+            if commit_uploads(store_uploads(petition, form.attachments.data, current_user)):
                 flash(_("Petition %(number)s registered.", number=petition.number), "success")
                 return redirect(url_for("cases.petition", petition_id=petition.id))
         form.repeat_checked.data = "1"
@@ -208,7 +210,7 @@ def render_petition(item, revealed: bool = False, failed=None, conflict: bool = 
     return render_template("cases/petition.html", item=item, clocks=case_clocks(item, official_calendar()),
                            today=date.today(), may_reveal=may_see_personal_data(current_user, item),
                            revealed=revealed, form=PostForm(), action_forms=forms, open_action=failed and failed[0],
-                           conflict_form=failed[1] if conflict else None,
+                           conflict_form=failed[1] if conflict else None, upload_form=upload_form_for(current_user),
                            action_titles=ACTION_TITLES)
 
 
