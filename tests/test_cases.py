@@ -182,3 +182,14 @@ def test_an_item_assigned_from_above_carries_its_report_back_date(app, client, l
         petition = db.session.scalar(db.select(Petition).where(Petition.assigned_from == "市信访局"))
         assert petition.report_due_on.isoformat() == report_by
         assert petition.due_on < petition.report_due_on  # the 5-working-day objection clock runs first
+
+
+def test_unicode_digits_are_refused_not_crashed_on(client, login, category):
+    login(Role.clerk)
+    assert client.get("/cases/?unit=²").status_code in (200, 400)  # ignored or refused with a message
+    assert client.get("/cases/new?batch=²").status_code == 404
+    response = client.post("/cases/new", data=register_form(category, **{"petitioners-0-id_number": "²" * 18,
+                                                                          "petitioners-0-name": ""}))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "身份证号码无效" in page
+    assert "该字段是必填字段" in page  # the petitioner sub-form speaks Chinese too

@@ -7,3 +7,4 @@ bp = Blueprint("api", __name__)
 blueprint_roles(bp, *ALL_ROLES)
 
 from blueprints.api import views  # noqa: E402,F401  (registers the routes)
+from blueprints.api import cases, openapi  # noqa: E402,F401  (the cases API and its OpenAPI document)

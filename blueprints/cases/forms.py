@@ -4,6 +4,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
+from flask_wtf.i18n import translations as flask_wtf_translations
 from wtforms import (
     BooleanField,
     DateField,
@@ -30,6 +31,11 @@ MAX_PETITIONERS = 20
 
 class PetitionerForm(Form):
     """One petitioner; a sub-form without its own CSRF token."""
+
+    class Meta:
+        def get_translations(self, form):
+            # A plain wtforms Form would answer in English; use the translations Flask-WTF gives its forms.
+            return flask_wtf_translations
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=50)])
     id_number = StringField(_l("ID number"), validators=[Optional(), Length(max=18)])

@@ -15,7 +15,7 @@ def check_character(first17: str) -> str:
 def is_valid_id_number(value: str) -> bool:
     """18 characters, 17 digits, a real birth date, and the right check character."""
     value = value.strip().upper()
-    if len(value) != 18 or not value[:17].isdigit():
+    if len(value) != 18 or not (value[:17].isascii() and value[:17].isdigit()):
         return False
     try:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))

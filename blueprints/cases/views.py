@@ -106,7 +106,7 @@ def unregistered_batch(value: str) -> ReceptionBatch | None:
     """The unsettled reception batch a registration starts from; 404 if it is unknown, settled or registered."""
     if not value:
         return None
-    batch = db.session.get(ReceptionBatch, int(value)) if value.isdigit() else None
+    batch = db.session.get(ReceptionBatch, int(value)) if value.isascii() and value.isdigit() else None
     if batch is None or batch.settled or batch.petition is not None:
         abort(404)
     return batch

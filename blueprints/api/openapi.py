@@ -1,0 +1,281 @@
+"""The OpenAPI 3.1 document of the JSON API, built once at import from the forms and enums it describes.
+
+The request bodies come from the very forms the API feeds (blueprints/cases/forms.py), so a field added to a
+form shows up here; tests/test_api_cases.py validates the document and fails when a route is left out.
+The document is served to any signed-in caller (the blueprint's default): it holds no data, but it maps the
+internal API, which only account holders can use.
+"""
+from __future__ import annotations
+
+from flask import jsonify
+from wtforms import BooleanField, DateField, FieldList, HiddenField, IntegerField, SelectField, SelectMultipleField
+from wtforms.fields.core import UnboundField
+from wtforms.validators import Length
+
+from blueprints.api import bp
+from blueprints.api.cases import BUTTONS, CHOICE_ARGS, ID_ARGS, MAX_PER_PAGE
+from blueprints.cases.forms import ACTION_FORMS, MAX_PETITIONERS, PetitionerForm, RegisterForm
+from blueprints.cases.workflow import steps_of
+from blueprints.shared import optional_id
+from models import CaseStatus, Channel, EventKind, Outcome, Purpose, Role
+
+REF = "#/components/schemas/"
+JSON = "application/json"
+
+
+def ref(name: str) -> dict:
+    return {"$ref": REF + name}
+
+
+def nullable(schema: dict) -> dict:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def labelled(enum_class) -> dict:
+    return {"type": "object", "required": ["value", "label"], "description": "A value with its translated label.",
+            "properties": {"value": {"type": "string", "enum": [member.value for member in enum_class]},
+                           "label": {"type": "string"}}}
+
+
+def field_schema(unbound: UnboundField) -> dict:
+    """The JSON a form field takes, as the API turns it into form data (see blueprints/api/cases.form_data)."""
+    kind, kwargs = unbound.field_class, unbound.kwargs
+    if issubclass(kind, BooleanField):
+        return {"type": "boolean"}
+    if issubclass(kind, DateField):
+        return {"type": ["string", "null"], "format": "date"}
+    if issubclass(kind, IntegerField):
+        return {"type": ["integer", "null"]}
+    if issubclass(kind, SelectMultipleField):
+        return {"type": "array", "items": {"type": "integer"}}
+    if issubclass(kind, SelectField):
+        if kwargs.get("coerce") is optional_id:
+            return {"type": ["integer", "null"], "description": "An id."}
+        return {"type": ["string", "null"], "enum": [choice.value for choice in kwargs.get("choices", ())] + [None]}
+    if issubclass(kind, HiddenField):
+        return {"type": ["integer", "string", "null"]}
+    schema = {"type": ["string", "null"]}
+    for validator in kwargs.get("validators", ()):
+        if isinstance(validator, Length) and validator.max != -1:
+            schema["maxLength"] = validator.max
+    return schema
+
+
+def form_fields(form_class) -> dict[str, UnboundField]:
+    """The fields of a form class (as WTForms collects them), without buttons and the CSRF token."""
+    found = {name: getattr(form_class, name) for name in dir(form_class)
+             if isinstance(getattr(form_class, name, None), UnboundField)}
+    return {name: field for name, field in sorted(found.items(), key=lambda pair: pair[1].creation_counter)
+            if name not in BUTTONS}
+
+
+def register_input() -> dict:
+    properties = {}
+    for name, field in form_fields(RegisterForm).items():
+        if issubclass(field.field_class, FieldList):
+            properties[name] = {"type": "array", "minItems": 1, "maxItems": MAX_PETITIONERS,
+                                "items": ref("PetitionerInput")}
+        else:
+            properties[name] = field_schema(field)
+    properties["repeat_checked"] = {"type": "boolean", "description": "true: register even though earlier cases "
+                                    "of the same petitioner were found (a 409 answer lists them)."}
+    properties["received_on"]["description"] = "Not in the future."
+    properties["persons"]["description"] = "5 or more make a collective visit."
+    return {"type": "object", "additionalProperties": False, "properties": properties,
+            "required": ["channel", "received_on", "purpose", "category_id", "persons", "summary", "petitioners"]}
+
+
+def action_input(action: str) -> dict:
+    properties = {"action": {"const": action}}
+    for name, field in form_fields(ACTION_FORMS[action]).items():
+        properties[name] = field_schema(field)
+    properties["step"] = {"type": "string", "enum": steps_of(action)}
+    properties["on"]["description"] = "The day of the step: not in the future, not before the petition."
+    properties["version"] = {"type": ["integer", "null"], "description": "The case's version as you read it; "
+                             "when given and the case changed since, the answer is 409."}
+    return {"type": "object", "additionalProperties": False, "properties": properties,
+            "required": ["action", "step", "on"]}
+
+
+def error_responses(*codes: int) -> dict:
+    meaning = {400: "Invalid input: `field` names the field at fault, `errors` lists every field's messages.",
+               401: "No valid token and no session.", 403: "The caller's role may not do this.",
+               404: "No such case, or the caller may not know it exists.",
+               409: "Refused in the case's present state, or it changed meanwhile: `version` is the current one."}
+    return {str(code): {"description": meaning[code], "content": {JSON: {"schema": ref("Error")}}} for code in codes}
+
+
+def ok(description: str, schema: dict) -> dict:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+def list_parameters() -> list[dict]:
+    parameters = [{"name": "q", "in": "query", "schema": {"type": "string"},
+                   "description": "ID number, phone, case number, a petitioner's name or words of the summary."}]
+    parameters += [{"name": name, "in": "query", "schema": {"type": "string", "enum": list(values)}}
+                   for name, values in CHOICE_ARGS.items()]
+    parameters += [{"name": name, "in": "query", "schema": {"type": "integer", "minimum": 1}} for name in ID_ARGS]
+    parameters += [{"name": name, "in": "query", "schema": {"type": "string", "format": "date"},
+                    "description": "Received on or " + ("after" if name == "from" else "before") + " this day."}
+                   for name in ("from", "to")]
+    parameters += [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+                   {"name": "per_page", "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 50}}]
+    return parameters
+
+
+CASE_ID = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+DATE = {"type": "string", "format": "date"}
+NAMED = {"type": "object", "required": ["id", "name"],
+         "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}
+
+SCHEMAS = {
+    "Error": {"type": "object", "required": ["error", "status"], "properties": {
+        "error": {"type": "string", "description": "The message, in the caller's language."},
+        "status": {"type": "integer"},
+        "field": {"type": ["string", "null"], "description": "The field or query argument at fault, e.g. "
+                  "received_on or petitioners-0-id_number."},
+        "errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+        "version": {"type": ["integer", "null"], "description": "On 409 from a case: its current version."},
+        "matches": {"type": "array", "items": ref("RepeatMatch"),
+                    "description": "On 409 from registration: earlier cases of the same petitioner."}}},
+    "RepeatMatch": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "number": {"type": "string"}, "received_on": DATE,
+        "status": labelled(CaseStatus)}},
+    "Me": {"type": "object", "required": ["username", "display_name", "role"], "properties": {
+        "username": {"type": "string"}, "display_name": {"type": "string"},
+        "role": {"type": "string", "enum": [role.value for role in Role]}, "unit": {"type": ["string", "null"]}}},
+    "Reception": {"type": "object", "description": "The public fields of a published reception session.",
+                  "properties": {
+                      "id": {"type": "integer"}, "date": DATE, "weekday": {"type": "integer"},
+                      "start": {"type": "string"}, "end": {"type": "string"},
+                      "leaders": {"type": "array", "items": {"type": "object", "properties": {
+                          "name": {"type": "string"}, "title": {"type": "string"}, "portfolio": {"type": "string"}}}},
+                      "unit": {"type": "string"}, "accompanying_units": {"type": "array", "items": {"type": "string"}},
+                      "place": {"type": "string"}, "method": {"type": "string"}, "topic": {"type": "string"},
+                      "booking": {"type": "string"}, "capacity": {"type": ["integer", "null"]},
+                      "remarks": {"type": "string"}, "status": {"type": "string"},
+                      "cancel_reason": {"type": "string"}, "rescheduled_from": {"type": ["object", "null"]}}},
+    "Named": NAMED,
+    "Petitioner": {"type": "object", "description": "ID number and phone masked (330102********1234, "
+                   "138****5678) and the address withheld unless revealed.", "properties": {
+                       "name": {"type": "string"}, "village": {"type": "string"}, "id_number": {"type": "string"},
+                       "phone": {"type": "string"}, "address": {"type": "string"}}},
+    "PetitionerInput": {"type": "object", "additionalProperties": False, "required": ["name"], "properties": {
+        name: field_schema(field) for name, field in form_fields(PetitionerForm).items()}},
+    "Clock": {"type": "object", "description": "A deadline of the case and how it was counted (DOMAIN §3).",
+              "required": ["key", "due", "days_left", "running", "provisional", "rule", "start", "length"],
+              "properties": {
+                  "key": {"type": "string", "enum": ["acceptance", "objection", "handling", "review", "re_review",
+                                                     "report_back"]},
+                  "due": DATE, "days_left": {"type": "integer", "description": "Negative once overdue."},
+                  "running": {"type": "boolean"},
+                  "provisional": {"type": "boolean", "description": "Counted over a year whose holidays are not "
+                                  "published yet (weekends only)."},
+                  "provisional_years": {"type": "array", "items": {"type": "integer"}},
+                  "rule": {"type": "string", "enum": ["calendar_days", "working_days", "fixed"]},
+                  "start": DATE, "length": {"type": "integer"}, "skipped": {"type": "array", "items": DATE}}},
+    "TimelineEntry": {"type": "object", "properties": {
+        "date": DATE, "kind": labelled(EventKind), "text": {"type": "string"}, "author": {"type": ["string", "null"]}}},
+    "Case": {"type": "object", "required": ["id", "number", "status", "version", "clocks"], "properties": {
+        "id": {"type": "integer"}, "number": {"type": "string"}, "received_on": DATE,
+        "channel": labelled(Channel), "purpose": labelled(Purpose), "category": nullable(ref("Named")),
+        "summary": {"type": "string"}, "persons": {"type": "integer"}, "is_collective": {"type": "boolean"},
+        "is_repeat": {"type": "boolean"}, "is_skip_level": {"type": "boolean"}, "status": labelled(CaseStatus),
+        "township": nullable(ref("Named")), "lead_unit": nullable(ref("Named")),
+        "co_units": {"type": "array", "items": ref("Named")},
+        "leader": nullable({"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+                                                             "title": {"type": "string"}}}),
+        "responsible_person": {"type": "string"}, "handling_opinion": {"type": "string"},
+        "closure_standard": {"type": "string"}, "outcome": nullable(labelled(Outcome)),
+        "due_on": {"type": ["string", "null"], "format": "date", "description": "The earliest running clock."},
+        "version": {"type": "integer"}, "petitioners": {"type": "array", "items": ref("Petitioner")},
+        "clocks": {"type": "array", "items": ref("Clock")}}},
+    "CaseDetail": {"allOf": [ref("Case"), {"type": "object", "properties": {
+        "timeline": {"type": "array", "items": ref("TimelineEntry")},
+        "revealed": {"type": "boolean"}, "may_reveal": {"type": "boolean"},
+        "allowed_steps": {"type": "object", "description": "The steps the caller may take now, by action.",
+                          "additionalProperties": {"type": "array", "items": {"type": "string"}}}}}]},
+    "CaseList": {"type": "object", "required": ["items", "page", "per_page", "total", "total_capped", "has_next"],
+                 "properties": {
+                     "items": {"type": "array", "items": ref("Case")}, "page": {"type": "integer"},
+                     "per_page": {"type": "integer"}, "total": {"type": "integer"},
+                     "total_capped": {"type": "boolean", "description": "true: more than `total` cases match "
+                                      "(counting stops early on very long lists)."},
+                     "has_next": {"type": "boolean"}}},
+    "RegisterInput": register_input(),
+    **{f"Action-{action}": action_input(action) for action in ACTION_FORMS},
+    "ActionInput": {"oneOf": [ref(f"Action-{action}") for action in ACTION_FORMS],
+                    "discriminator": {"propertyName": "action",
+                                      "mapping": {action: REF + f"Action-{action}" for action in ACTION_FORMS}}},
+}
+
+PATHS = {
+    "/me": {"get": {"operationId": "me", "summary": "Who the caller is.", "tags": ["account"],
+                    "responses": {"200": ok("The caller.", ref("Me")), **error_responses(401)}}},
+    "/receptions": {"get": {
+        "operationId": "receptions", "summary": "Published reception sessions (public, no login).",
+        "tags": ["public"], "security": [],
+        "parameters": [{"name": name, "in": "query", "schema": {"type": "string", "format": "date"}}
+                       for name in ("from", "to")],
+        "responses": {"200": ok("The sessions, in order.", {"type": "array", "items": ref("Reception")}),
+                      **error_responses(400)}}},
+    "/cases": {
+        "get": {"operationId": "listCases", "tags": ["cases"],
+                "summary": "The cases the caller may see, filtered like the /cases/ page; personal data masked.",
+                "parameters": list_parameters(),
+                "responses": {"200": ok("One page of cases, newest first unless sorted.", ref("CaseList")),
+                              **error_responses(400, 401)}},
+        "post": {"operationId": "registerCase", "tags": ["cases"],
+                 "summary": "Register a petition (office staff and admins).",
+                 "description": "Validated by the registration page's form, with its messages. A likely repeat "
+                                "visit (same ID number, phone, or name and village) answers 409 with `matches` "
+                                "until the body says `repeat_checked: true`.",
+                 "requestBody": {"required": True, "content": {JSON: {"schema": ref("RegisterInput")}}},
+                 "responses": {"201": {"description": "Registered; Location is the case's API address.",
+                                       "headers": {"Location": {"schema": {"type": "string"}}},
+                                       "content": {JSON: {"schema": ref("CaseDetail")}}},
+                               **error_responses(400, 401, 403, 409)}}},
+    "/cases/{case_id}": {"get": {
+        "operationId": "getCase", "tags": ["cases"], "summary": "One case with its clocks and timeline.",
+        "description": "`reveal=1` shows full ID numbers, phones and addresses to the office staff and the "
+                       "handling unit; each reveal is written to the audit log. An accusation is 404 for "
+                       "everyone of the accused unit.",
+        "parameters": [CASE_ID, {"name": "reveal", "in": "query", "schema": {"type": "string", "enum": ["1"]}}],
+        "responses": {"200": ok("The case.", ref("CaseDetail")), **error_responses(401, 403, 404)}}},
+    "/cases/{case_id}/actions": {"post": {
+        "operationId": "actOnCase", "tags": ["cases"], "summary": "Take one workflow step.",
+        "description": "The case page's forms, roles and rules. Fields left out keep the values the page "
+                       "prefills (the package for `assign`, the draft for `opinion`).",
+        "parameters": [CASE_ID],
+        "requestBody": {"required": True, "content": {JSON: {"schema": ref("ActionInput")}}},
+        "responses": {"200": ok("The case after the step.", ref("CaseDetail")),
+                      **error_responses(400, 401, 403, 404, 409)}}},
+    "/openapi.json": {"get": {"operationId": "openapi", "tags": ["meta"], "summary": "This document.",
+                              "responses": {"200": ok("OpenAPI 3.1.", {"type": "object"}),
+                                            **error_responses(401)}}},
+}
+
+DOCUMENT = {
+    "openapi": "3.1.0",
+    "info": {"title": "信访工作平台 API", "version": "1",
+             "description": "The same permissions as the pages. Send `Authorization: Bearer <token>` (tokens come "
+                            "from `flask --app app create-token USER`); a signed-in browser session works too, "
+                            "and its POSTs need the page's CSRF token in `X-CSRFToken`. Errors are "
+                            "`{\"error\", \"status\", \"field\"}`."},
+    "servers": [{"url": "/api/v1"}],
+    "security": [{"bearerAuth": []}, {"sessionCookie": []}],
+    "tags": [{"name": name} for name in ("account", "public", "cases", "meta")],
+    "paths": PATHS,
+    "components": {
+        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"},
+                            "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "session"}},
+        "schemas": SCHEMAS,
+    },
+}
+
+
+@bp.route("/openapi.json")
+def openapi():
+    """This API's OpenAPI 3.1 document; any signed-in caller."""
+    return jsonify(DOCUMENT)
