@@ -15,9 +15,11 @@ from models import (
     CaseStatus,
     Category,
     Channel,
+    EventKind,
     Leader,
     Outcome,
     Petition,
+    PetitionEvent,
     Petitioner,
     Purpose,
     Resolution,
@@ -62,21 +64,38 @@ def load_cases(count: int, seed: int, today: date) -> int:
     written = 0
     while written < count:
         size = min(CHUNK, count - written)
-        petitions, petitioners = [], []
+        petitions, petitioners, events = [], [], []
         for offset in range(size):
             petition_id = first_id + written + offset
             petition, person = demo_petition(rng, petition_id, today, townships, departments, categories, leaders,
                                              rng.choice(statuses), due_on)
             petitions.append(petition)
             petitioners.append(person)
+            events.extend(demo_timeline(rng, petition, today))
         db.session.execute(insert(Petition), petitions)
         db.session.execute(insert(Petitioner), petitioners)
+        db.session.execute(insert(PetitionEvent), events)
         db.session.commit()
         written += size
     return written
 
 
 NOW = utcnow()
+PROGRESS_NOTES = ("已约谈信访人，核实基本情况", "召开协调会，明确责任分工", "已实地查看，形成初步处理意见",
+                  "已与相关单位对接，正在落实")
+
+
+def demo_timeline(rng, petition, today):
+    """Timeline lines for a demo petition: its registration, acceptance, and for open package cases a recent entry."""
+    lines = [{"petition_id": petition["id"], "kind": EventKind.registered, "happened_on": petition["received_on"],
+              "text": "", "author_id": None, "created_at": NOW}]
+    if petition["accepted_on"]:
+        lines.append({**lines[0], "kind": EventKind.accepted, "happened_on": petition["accepted_on"]})
+    if petition["leader_id"] and petition["status"] is CaseStatus.in_progress and rng.random() < 0.6:
+        recent = max(petition["accepted_on"], today - timedelta(days=rng.randrange(10)))
+        lines.append({**lines[0], "kind": EventKind.progress, "happened_on": recent,
+                      "text": rng.choice(PROGRESS_NOTES)})
+    return lines
 
 
 def running_clock_due(calendar):
@@ -98,8 +117,8 @@ def demo_petition(rng, petition_id, today, townships, departments, categories, l
     received = today - timedelta(days=rng.randrange(3 * 365))
     persons = rng.choice((1, 1, 1, 1, 2, 3, 5, 8))
     handled = status in HANDLED
-    accepted = received + timedelta(days=rng.randrange(1, 15)) if handled else None
-    closed = accepted + timedelta(days=rng.randrange(5, 60)) if status is CaseStatus.closed else None
+    accepted = min(today, received + timedelta(days=rng.randrange(1, 15))) if handled else None
+    closed = min(today, accepted + timedelta(days=rng.randrange(5, 60))) if status is CaseStatus.closed else None
     purpose = rng.choice(PURPOSES)
     petition = {
         "id": petition_id, "number": f"XF{received.year}-{petition_id:07d}", "received_on": received,
