@@ -1,4 +1,4 @@
-"""Command-line tasks: `flask --app app init-db | create-user | create-token | seed-demo | backup`."""
+"""Command-line tasks: `flask --app app init-db | create-user | create-token | seed-demo | backup | import-ledger`."""
 from __future__ import annotations
 
 import secrets
@@ -11,11 +11,13 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 
 import demo
 import demo_cases
+from blueprints.cases import ledger
 from models import ApiToken, Role, User, db
 
 
@@ -121,6 +123,26 @@ def backup_postgres(url, path: Path) -> None:
     subprocess.run(["pg_dump", "--format=custom", f"--file={path}", plain_url], check=True)
 
 
+@click.command("import-ledger")
+@with_appcontext
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--create-missing", is_flag=True, help="Create the units, leaders and categories the file names.")
+def import_ledger(path, create_missing):
+    """Import a case ledger workbook (信访事项台账); nothing is written if any row is bad."""
+    # Problems are translated strings; a command has no request to choose a language from.
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]), path.open("rb") as stream:
+        result = ledger.import_ledger(stream, path.name, user=None, create_missing=create_missing)
+        for problem in result.problems:
+            click.echo(str(problem), err=True)
+    if result.problems:
+        raise click.ClickException(f"{len(result.problems)} problem(s) in {path.name}; nothing was imported.")
+    db.session.commit()
+    if result.created_names:
+        click.echo("Created: " + ", ".join(result.created_names))
+    click.echo(f"Imported {path.name}: {result.created} new, {result.updated} updated, "
+               f"{result.unchanged} unchanged.")
+
+
 def register(app) -> None:
-    for command in (init_db, create_user, create_token, seed_demo, backup):
+    for command in (init_db, create_user, create_token, seed_demo, backup, import_ledger):
         app.cli.add_command(command)
