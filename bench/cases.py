@@ -223,6 +223,8 @@ def print_table(results: dict[int, list], repeat: int) -> None:
         if targeted and len(sizes) > 1:
             met = results[large][index][2] < TARGET_MS and ratio <= TARGET_RATIO
             verdict = "met" if met else "MISSED"
+            if results[large][index][5] != results[small][index][5]:
+                verdict += f" ({results[small][index][5]} vs {results[large][index][5]} cases listed)"
         print(line + f"{ratio:8.2f}{cpu_ratio:7.2f}  {verdict}")
     print(f"target (rows marked): median under {TARGET_MS} ms at {large:,} cases and at most {TARGET_RATIO}x "
           f"the median at {small:,}")
