@@ -8,10 +8,8 @@ from models import (
     AuditAction,
     AuditLog,
     CaseStatus,
-    Category,
     Channel,
     Petition,
-    Petitioner,
     Purpose,
     ReceptionBatch,
     ReceptionRecord,
@@ -20,7 +18,7 @@ from models import (
     UnitKind,
     db,
 )
-from tests.conftest import ID_NUMBER, PHONE, persist
+from tests.conftest import ID_NUMBER, PHONE
 
 
 
@@ -148,8 +146,9 @@ def test_an_unsettled_reception_batch_becomes_a_case_in_one_click(app, client, l
     session_id = make_session(day=date.today() - timedelta(days=1), status=SessionStatus.held)
     with app.app_context():
         record = ReceptionRecord(session_id=session_id)
-        record.batches = [ReceptionBatch(petitioner_names="赵某、钱某", persons=2, matter="反映村道损坏", settled=False),
-                          ReceptionBatch(petitioner_names="孙某", persons=1, matter="咨询政策", settled=True)]
+        record.batches = [
+            ReceptionBatch(petitioner_names="赵某、钱某", persons=2, matter="反映村道损坏", settled=False),
+            ReceptionBatch(petitioner_names="孙某", persons=1, matter="咨询政策", settled=True)]
         db.session.add(record)
         db.session.commit()
         unsettled, settled = (batch.id for batch in record.batches)
