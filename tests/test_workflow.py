@@ -25,6 +25,7 @@ from models import (
     UnitKind,
     db,
 )
+from tests.conftest import PASSWORD, csrf_token_from
 from workdays import Calendar
 
 CALENDAR = Calendar({}, frozenset())  # the chinesecalendar package alone: 2026 is known
@@ -285,7 +286,7 @@ def test_a_key_case_is_issued_only_after_the_main_leader_signs_off(app, client, 
     response = act(client, petition_id, "opinion", step="issue", outcome="support", text="支持")
     assert response.status_code == 409
     client.post("/auth/logout")
-    client.post("/auth/login", data={"username": head_user.username, "password": "correct-horse-9"})
+    client.post("/auth/login", data={"username": head_user.username, "password": PASSWORD})
     assert act(client, petition_id, "opinion", step="sign_off").status_code == 302
     login(Role.clerk)
     assert act(client, petition_id, "opinion", step="issue", outcome="support", text="支持").status_code == 302
@@ -300,7 +301,7 @@ def test_an_extension_is_approved_by_a_leader_and_moves_the_deadline(app, client
     assert act(client, petition_id, "extend", step="request", days="45", text="需鉴定").status_code == 400
     assert act(client, petition_id, "extend", step="request", days="30", text="需鉴定").status_code == 302
     client.post("/auth/logout")
-    client.post("/auth/login", data={"username": package.user.username, "password": "correct-horse-9"})
+    client.post("/auth/login", data={"username": package.user.username, "password": PASSWORD})
     assert act(client, petition_id, "extend", step="approve").status_code == 302
     petition = load(app, petition_id)
     assert petition.extension_approved_on == date.today()
@@ -356,3 +357,17 @@ def test_the_accused_unit_cannot_act_on_or_print_an_accusation(client, login, ma
     assert client.get(f"/cases/{petition_id}/sheet").status_code == 404
     assert client.post(f"/cases/{petition_id}/actions/progress",
                        data={"step": "progress", "text": "x", "on": date.today().isoformat()}).status_code == 404
+
+
+def test_steps_on_the_page_carry_and_need_the_csrf_token(csrf_app, make_user, make_petition):
+    client = csrf_app.test_client()
+    user = make_user(Role.clerk)
+    client.post("/auth/login", data={"username": user.username, "password": PASSWORD,
+                                     "csrf_token": csrf_token_from(client.get("/auth/login").data)})
+    petition_id = make_petition()
+    page = client.get(f"/cases/{petition_id}").get_data(as_text=True)
+    accept_form = page.split(f'action="/cases/{petition_id}/actions/accept"')[1].split("</form>")[0]
+    token = csrf_token_from(accept_form)
+    step = {"step": "accept", "on": date.today().isoformat(), "version": "1"}
+    assert client.post(f"/cases/{petition_id}/actions/accept", data=step).status_code == 400
+    assert client.post(f"/cases/{petition_id}/actions/accept", data={**step, "csrf_token": token}).status_code == 302
