@@ -15,7 +15,7 @@ from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 from sqlalchemy.orm.exc import StaleDataError
 
-from models import CalendarDay, CalendarYear, Role, db
+from models import CalendarDay, CalendarYear, Leader, Role, Unit, db
 from workdays import Calendar
 
 ALL_ROLES = frozenset(Role)
@@ -74,6 +74,17 @@ def official_calendar() -> Calendar:
     overrides = dict(db.session.execute(db.select(CalendarDay.day, CalendarDay.is_working)).all())
     years = frozenset(db.session.scalars(db.select(CalendarYear.year)).all())
     return Calendar(overrides=overrides, confirmed_years=years)
+
+
+def active_units() -> list[Unit]:
+    """The units a form may offer, in the tree's order."""
+    return db.session.scalars(db.select(Unit).where(Unit.active.is_(True)).order_by(Unit.sort_order, Unit.name)).all()
+
+
+def active_leaders() -> list[Leader]:
+    """The leaders a form may offer."""
+    return db.session.scalars(
+        db.select(Leader).where(Leader.active.is_(True)).order_by(Leader.sort_order, Leader.name)).all()
 
 
 def get_or_404(model, ident):

@@ -323,6 +323,5 @@ def case_detail(item: Petition, revealed: bool = False) -> dict:
                          "author": event.author.display_name if event.author else None} for event in item.events]
     body["revealed"] = revealed
     body["may_reveal"] = may_see_personal_data(current_user, item)
-    body["allowed_steps"] = {action: steps for action in ACTION_FORMS
-                             if (steps := allowed_steps(item, action, current_user))}
+    body["allowed_steps"] = allowed_steps(item, current_user)
     return body

@@ -187,10 +187,6 @@ class CloseForm(ActionForm):
                              validators=[Optional()])
 
 
-class ReviewForm(ActionForm):
-    pass
-
-
 class ReReviewForm(ActionForm):
     ended_on = DateField(_l("Hearing ended on"), validators=[Optional()])
 
@@ -209,7 +205,7 @@ class ReportBackForm(ActionForm):
 
 ACTION_FORMS = {
     "accept": AcceptForm, "assign": AssignForm, "progress": ProgressForm, "extend": ExtendForm,
-    "opinion": OpinionForm, "return-visit": ReturnVisitForm, "close": CloseForm, "review": ReviewForm,
+    "opinion": OpinionForm, "return-visit": ReturnVisitForm, "close": CloseForm, "review": ActionForm,
     "re-review": ReReviewForm, "report-back": ReportBackForm,
 }
 

@@ -29,7 +29,7 @@ from models import (
     Unit,
     db,
 )
-from blueprints.cases.workflow import MAIN_LEADER_POSTS, apply, date_problem, refusal, running_due, steps_of
+from blueprints.cases.workflow import ACTIONS, MAIN_LEADER_POSTS, apply, date_problem, refusal, running_due, steps_of
 
 DUE_SOON_DAYS = 5
 REPEAT_MATCHES = 10
@@ -255,9 +255,12 @@ def main_leader_post(user) -> LeaderPost | None:
                                                           Leader.post.in_(MAIN_LEADER_POSTS)).limit(1))
 
 
-def allowed_steps(petition, action: str, user) -> list[str]:
-    post = main_leader_post(user)
-    return [step for step in steps_of(action) if refusal(petition, action, step, user.role, post) is None]
+def allowed_steps(petition, user) -> dict[str, list[str]]:
+    """The steps this user may take on the petition now, by action (only actions with at least one step)."""
+    post = main_leader_post(user)  # one lookup for the whole page, not one per action
+    by_action = {action: [step for step in steps_of(action) if refusal(petition, action, step, user.role, post) is None]
+                 for action in ACTIONS}
+    return {action: steps for action, steps in by_action.items() if steps}
 
 
 def perform_step(petition, action: str, form, user, today: date) -> PetitionEvent:

@@ -30,7 +30,16 @@ from blueprints.cases.services import (
     register_petition,
 )
 from blueprints.cases.workflow import case_clocks, steps_of
-from blueprints.shared import PostForm, official_calendar, options, commit_or_report, role_required, tree_choices
+from blueprints.shared import (
+    PostForm,
+    active_leaders,
+    active_units,
+    commit_or_report,
+    official_calendar,
+    options,
+    role_required,
+    tree_choices,
+)
 from models import (
     Attachment,
     AuditAction,
@@ -120,7 +129,7 @@ def batch_defaults(batch: ReceptionBatch) -> dict:
 
 
 def fill_register_choices(form) -> None:
-    units = db.session.scalars(db.select(Unit).where(Unit.active.is_(True)).order_by(Unit.sort_order, Unit.name)).all()
+    units = active_units()
     categories = db.session.scalars(
         db.select(Category).where(Category.active.is_(True)).order_by(Category.sort_order, Category.name)).all()
     form.category_id.choices = tree_choices(categories, empty_label=_("(choose)"))
@@ -190,9 +199,7 @@ def action_form(action: str, item: Petition, allowed: list[str], formdata=_AUTO,
 
 
 def fill_assign_choices(form) -> None:
-    units = db.session.scalars(db.select(Unit).where(Unit.active.is_(True)).order_by(Unit.sort_order, Unit.name)).all()
-    leaders = db.session.scalars(db.select(Leader).where(Leader.active.is_(True)).order_by(Leader.sort_order,
-                                                                                          Leader.name)).all()
+    units, leaders = active_units(), active_leaders()
     form.leader_id.choices = options([("", _("(choose)"))] + [(leader.id, str(leader)) for leader in leaders])
     form.lead_unit_id.choices = tree_choices(units, empty_label=_("(choose)"))
     form.co_unit_ids.choices = tree_choices(units)
@@ -200,11 +207,8 @@ def fill_assign_choices(form) -> None:
 
 def render_petition(item, revealed: bool = False, failed=None, conflict: bool = False):
     """The case page; `failed` is an (action, form) pair whose errors and input are shown again."""
-    forms = {}
-    for action in ACTION_FORMS:
-        allowed = allowed_steps(item, action, current_user)
-        if allowed:
-            forms[action] = action_form(action, item, allowed, formdata=None)
+    forms = {action: action_form(action, item, allowed, formdata=None)
+             for action, allowed in allowed_steps(item, current_user).items()}
     if failed:
         forms[failed[0]] = failed[1]
     return render_template("cases/petition.html", item=item, clocks=case_clocks(item, official_calendar()),

@@ -13,6 +13,8 @@ from blueprints.reception.forms import BatchForm, CancelForm, RecordForm, Resche
 from blueprints.reception.services import apply_session_form, conflict_message, touch_public
 from blueprints.shared import (
     PostForm,
+    active_leaders,
+    active_units,
     commit_or_report,
     get_or_404,
     options,
@@ -27,7 +29,6 @@ from models import (
     ReceptionRecord,
     ReceptionSession,
     SessionStatus,
-    Unit,
     db,
 )
 
@@ -35,12 +36,11 @@ PUBLISH_NOTICE_DAYS = 2  # DOMAIN §1: post at least two days ahead
 
 
 def fill_session_choices(form) -> None:
-    units = db.session.scalars(db.select(Unit).where(Unit.active.is_(True)).order_by(Unit.sort_order, Unit.name)).all()
+    units = active_units()
     form.unit_id.choices = tree_choices(units, empty_label=_("(choose)"))
     if hasattr(form, "accompanying_unit_ids"):
         form.accompanying_unit_ids.choices = options((u.id, u.name) for u in units)
-    leaders = db.session.scalars(
-        db.select(Leader).where(Leader.active.is_(True)).order_by(Leader.sort_order, Leader.name)).all()
+    leaders = active_leaders()
     form.leader_ids.choices = options((leader.id, f"{leader.name}（{leader.title}）") for leader in leaders)
     methods = db.session.scalars(
         db.select(ReceptionMethod).where(ReceptionMethod.active.is_(True)).order_by(ReceptionMethod.sort_order)).all()
