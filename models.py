@@ -180,6 +180,90 @@ class AuditAction(LabelledEnum):
     reveal = "reveal"
 
 
+class InspectionTarget(LabelledEnum):
+    """What an inspection (督查) looked at (DOMAIN §4)."""
+
+    receptions = "receptions"  # a leader's receptions over a period
+    unit = "unit"
+    case = "case"
+    township = "township"
+
+
+class InspectionMethod(LabelledEnum):
+    on_site = "on_site"
+    ledger_review = "ledger_review"
+    phone_callback = "phone_callback"
+    unannounced = "unannounced"
+
+
+class Rating(LabelledEnum):
+    passed = "passed"
+    basic = "basic"
+    failed = "failed"
+
+
+class RoundKind(LabelledEnum):
+    """双月一督查、半年一点评."""
+
+    bimonthly = "bimonthly"
+    half_year = "half_year"
+
+
+class RectificationStatus(LabelledEnum):
+    """整改台账: open until the supervisor has verified the effect and signed the item off (销号)."""
+
+    open = "open"
+    closed = "closed"
+
+
+class NoticeLevel(LabelledEnum):
+    """The escalation ladder of a supervision notice, in order: 催办 → 督办 → 通报 → 问责."""
+
+    reminder = "reminder"
+    supervision = "supervision"
+    circulation = "circulation"
+    accountability = "accountability"
+
+
+class AccountabilityForm(LabelledEnum):
+    criticism = "criticism"
+    admonition = "admonition"
+    organisational = "organisational"
+    disciplinary = "disciplinary"
+
+
+class NoticeEventKind(LabelledEnum):
+    issued = "issued"
+    escalated = "escalated"
+    replied = "replied"
+
+
+class CheckKind(LabelledEnum):
+    """The automated checks (自动督查), each a rule in blueprints/supervision/checks.py."""
+
+    overdue_case = "overdue_case"
+    due_soon_case = "due_soon_case"
+    quota_shortfall = "quota_shortfall"
+    uncovered_day = "uncovered_day"
+    unrecorded_session = "unrecorded_session"
+    stale_case = "stale_case"
+    no_return_visit = "no_return_visit"
+    repeat_matter = "repeat_matter"
+    overdue_item = "overdue_item"
+
+
+class CheckRunStatus(LabelledEnum):
+    running = "running"
+    finished = "finished"
+    failed = "failed"
+
+
+class CheckTrigger(LabelledEnum):
+    page = "page"
+    cli = "cli"
+    api = "api"
+
+
 def enum_column(enum_class):
     """A portable enum column stored as its value in a VARCHAR on every backend."""
     return db.Enum(
@@ -711,6 +795,326 @@ class Attachment(db.Model):
         return self.filename
 
 
+inspection_round_unit = Table(
+    "inspection_round_unit",
+    db.metadata,
+    Column("round_id", ForeignKey("inspection_round.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_id", ForeignKey("unit.id"), primary_key=True),
+)
+
+inspection_round_leader = Table(
+    "inspection_round_leader",
+    db.metadata,
+    Column("round_id", ForeignKey("inspection_round.id", ondelete="CASCADE"), primary_key=True),
+    Column("leader_id", ForeignKey("leader.id"), primary_key=True),
+)
+
+
+class InspectionRound(Versioned, db.Model):
+    """A planned round of inspections (every two months) or a half-year review, with the targets it must cover."""
+
+    __tablename__ = "inspection_round"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[RoundKind] = mapped_column(enum_column(RoundKind), nullable=False)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    starts_on: Mapped[date] = mapped_column(nullable=False)
+    ends_on: Mapped[date] = mapped_column(nullable=False)
+    notes: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+
+    units: Mapped[list[Unit]] = relationship(secondary=inspection_round_unit, order_by="Unit.sort_order, Unit.name")
+    leaders: Mapped[list[Leader]] = relationship(secondary=inspection_round_leader,
+                                                 order_by="Leader.sort_order, Leader.name")
+    inspections: Mapped[list[Inspection]] = relationship(back_populates="round", order_by="Inspection.inspected_on")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Inspection(Versioned, db.Model):
+    """One inspection (督查): its target, date, method, inspectors, findings and rating."""
+
+    __tablename__ = "inspection"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_round.id"), nullable=True, index=True)
+    target: Mapped[InspectionTarget] = mapped_column(enum_column(InspectionTarget), nullable=False)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), nullable=True, index=True)
+    leader_id: Mapped[int | None] = mapped_column(ForeignKey("leader.id"), nullable=True, index=True)
+    petition_id: Mapped[int | None] = mapped_column(ForeignKey("petition.id"), nullable=True, index=True)
+    period_from: Mapped[date | None] = mapped_column(nullable=True)
+    period_to: Mapped[date | None] = mapped_column(nullable=True)
+    inspected_on: Mapped[date] = mapped_column(nullable=False, index=True)
+    method: Mapped[InspectionMethod] = mapped_column(enum_column(InspectionMethod), nullable=False)
+    inspectors: Mapped[str] = mapped_column(String(200), nullable=False)
+    findings: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    rating: Mapped[Rating] = mapped_column(enum_column(Rating), nullable=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        db.DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+
+    round: Mapped[InspectionRound | None] = relationship(back_populates="inspections")
+    unit: Mapped[Unit | None] = relationship()
+    leader: Mapped[Leader | None] = relationship()
+    petition: Mapped[Petition | None] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    evidence: Mapped[list[InspectionEvidence]] = relationship(
+        back_populates="inspection", order_by="InspectionEvidence.id", cascade="all, delete-orphan")
+    items: Mapped[list[RectificationItem]] = relationship(back_populates="inspection", order_by="RectificationItem.id")
+
+    def __str__(self) -> str:
+        return f"inspection #{self.id} {self.inspected_on.isoformat()}"
+
+
+class InspectionEvidence(db.Model):
+    """An evidence file (photo, scan, PDF) of an inspection; stored like case attachments, under the instance."""
+
+    __tablename__ = "inspection_evidence"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspection.id", ondelete="CASCADE"), nullable=False,
+                                               index=True)
+    filename: Mapped[str] = mapped_column(String(200), nullable=False)
+    stored_name: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    content_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    size: Mapped[int] = mapped_column(nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+
+    inspection: Mapped[Inspection] = relationship(back_populates="evidence")
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class RectificationItem(Versioned, db.Model):
+    """One problem to put right (整改台账), signed off (销号) only after a recorded verification of the effect."""
+
+    __tablename__ = "rectification_item"
+    __audited__ = True
+    __table_args__ = (Index("ix_rectification_item_status_deadline", "status", "deadline"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int | None] = mapped_column(ForeignKey("inspection.id"), nullable=True, index=True)
+    finding_id: Mapped[int | None] = mapped_column(ForeignKey("check_finding.id"), nullable=True, index=True)
+    petition_id: Mapped[int | None] = mapped_column(ForeignKey("petition.id"), nullable=True, index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), nullable=False, index=True)
+    leader_id: Mapped[int | None] = mapped_column(ForeignKey("leader.id"), nullable=True, index=True)
+    responsible_person: Mapped[str] = mapped_column(String(100), nullable=False)
+    problem: Mapped[str] = mapped_column(Text, nullable=False)
+    measures: Mapped[str] = mapped_column(Text, nullable=False)
+    opened_on: Mapped[date] = mapped_column(nullable=False)
+    deadline: Mapped[date] = mapped_column(nullable=False)
+    status: Mapped[RectificationStatus] = mapped_column(enum_column(RectificationStatus), nullable=False)
+    verification: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    verified_on: Mapped[date | None] = mapped_column(nullable=True)
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    closed_on: Mapped[date | None] = mapped_column(nullable=True)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        db.DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+
+    inspection: Mapped[Inspection | None] = relationship(back_populates="items")
+    finding: Mapped[CheckFinding | None] = relationship()
+    petition: Mapped[Petition | None] = relationship()
+    unit: Mapped[Unit] = relationship()
+    leader: Mapped[Leader | None] = relationship()
+    verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
+    closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
+    progress: Mapped[list[RectificationProgress]] = relationship(
+        back_populates="item", order_by="RectificationProgress.id", cascade="all, delete-orphan")
+
+    def __str__(self) -> str:
+        return f"rectification #{self.id}"
+
+    def is_overdue(self, today: date) -> bool:
+        return self.status is RectificationStatus.open and self.deadline < today
+
+
+class RectificationProgress(db.Model):
+    """A dated progress entry on a rectification item, written by the responsible unit."""
+
+    __tablename__ = "rectification_progress"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("rectification_item.id", ondelete="CASCADE"), nullable=False,
+                                         index=True)
+    happened_on: Mapped[date] = mapped_column(nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+
+    item: Mapped[RectificationItem] = relationship(back_populates="progress")
+    author: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"progress {self.happened_on.isoformat()}"
+
+
+class SupervisionNotice(Versioned, db.Model):
+    """A supervision notice (督办单) on a case or a rectification item, addressed to a unit, with its escalation."""
+
+    __tablename__ = "supervision_notice"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
+    petition_id: Mapped[int | None] = mapped_column(ForeignKey("petition.id"), nullable=True, index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("rectification_item.id"), nullable=True, index=True)
+    finding_id: Mapped[int | None] = mapped_column(ForeignKey("check_finding.id"), nullable=True, index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), nullable=False, index=True)
+    leader_id: Mapped[int | None] = mapped_column(ForeignKey("leader.id"), nullable=True, index=True)
+    level: Mapped[NoticeLevel] = mapped_column(enum_column(NoticeLevel), nullable=False, index=True)
+    issued_on: Mapped[date] = mapped_column(nullable=False)
+    requirement: Mapped[str] = mapped_column(Text, nullable=False)
+    reply_due_on: Mapped[date | None] = mapped_column(nullable=True)
+    accountability_form: Mapped[AccountabilityForm | None] = mapped_column(enum_column(AccountabilityForm),
+                                                                           nullable=True)
+    accountability_decision: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    reply_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    replied_on: Mapped[date | None] = mapped_column(nullable=True)
+    replied_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        db.DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+
+    petition: Mapped[Petition | None] = relationship()
+    item: Mapped[RectificationItem | None] = relationship()
+    finding: Mapped[CheckFinding | None] = relationship()
+    unit: Mapped[Unit] = relationship()
+    leader: Mapped[Leader | None] = relationship()
+    replied_by: Mapped[User | None] = relationship(foreign_keys=[replied_by_id])
+    events: Mapped[list[SupervisionNoticeEvent]] = relationship(
+        back_populates="notice", order_by="SupervisionNoticeEvent.id", cascade="all, delete-orphan")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class SupervisionNoticeEvent(db.Model):
+    """One dated line of a notice's history: issued, escalated to a level, replied."""
+
+    __tablename__ = "supervision_notice_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("supervision_notice.id", ondelete="CASCADE"), nullable=False,
+                                           index=True)
+    kind: Mapped[NoticeEventKind] = mapped_column(enum_column(NoticeEventKind), nullable=False)
+    level: Mapped[NoticeLevel] = mapped_column(enum_column(NoticeLevel), nullable=False)
+    happened_on: Mapped[date] = mapped_column(nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+
+    notice: Mapped[SupervisionNotice] = relationship(back_populates="events")
+    author: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.kind.value} {self.happened_on.isoformat()}"
+
+
+class CheckRun(db.Model):
+    """One run of the automated checks; `running_lock` is 1 only while it runs, so two runs cannot overlap."""
+
+    __tablename__ = "check_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trigger: Mapped[CheckTrigger] = mapped_column(enum_column(CheckTrigger), nullable=False)
+    status: Mapped[CheckRunStatus] = mapped_column(enum_column(CheckRunStatus), nullable=False)
+    running_lock: Mapped[int | None] = mapped_column(nullable=True, unique=True)
+    as_of: Mapped[date] = mapped_column(nullable=False)
+    settings: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    error: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    started_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(db.DateTime(timezone=True), nullable=True)
+
+    started_by: Mapped[User | None] = relationship()
+    counts: Mapped[list[CheckCount]] = relationship(back_populates="run", order_by="CheckCount.kind")
+
+    def __str__(self) -> str:
+        return f"check run #{self.id}"
+
+
+class CheckCount(db.Model):
+    """How many findings one check had in one run: in all, new in this run, and resolved since the last."""
+
+    __tablename__ = "check_count"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("check_run.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[CheckKind] = mapped_column(enum_column(CheckKind), primary_key=True)
+    found: Mapped[int] = mapped_column(nullable=False, default=0)
+    new: Mapped[int] = mapped_column(nullable=False, default=0)
+    resolved: Mapped[int] = mapped_column(nullable=False, default=0)
+
+    run: Mapped[CheckRun] = relationship(back_populates="counts")
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}: {self.found}"
+
+
+class CheckFinding(db.Model):
+    """A problem an automated check found; open from `first_run_id` until a later run no longer finds it.
+
+    `subject` identifies what it is about (e.g. "petition:12", "leader:3:2026-11"); while open, a (kind, subject)
+    pair exists once, so a later run that finds it again does not duplicate it."""
+
+    __tablename__ = "check_finding"
+    __table_args__ = (
+        Index("uq_check_finding_open_subject", "kind", "subject", unique=True,
+              sqlite_where=db.text("resolved_run_id IS NULL"), postgresql_where=db.text("resolved_run_id IS NULL")),
+        Index("ix_check_finding_kind_first_run_id", "kind", "first_run_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[CheckKind] = mapped_column(enum_column(CheckKind), nullable=False)
+    subject: Mapped[str] = mapped_column(String(80), nullable=False)
+    petition_id: Mapped[int | None] = mapped_column(ForeignKey("petition.id"), nullable=True, index=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("reception_session.id"), nullable=True)
+    leader_id: Mapped[int | None] = mapped_column(ForeignKey("leader.id"), nullable=True, index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), nullable=True, index=True)
+    # No foreign key: rectification_item.finding_id already points this way, and a cycle of keys would need
+    # ALTER-time constraints that SQLite's batch migrations handle badly. The overdue-item check sets it.
+    item_id: Mapped[int | None] = mapped_column(nullable=True)
+    day: Mapped[date | None] = mapped_column(nullable=True)
+    detail: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    first_run_id: Mapped[int] = mapped_column(ForeignKey("check_run.id"), nullable=False)
+    resolved_run_id: Mapped[int | None] = mapped_column(ForeignKey("check_run.id"), nullable=True, index=True)
+
+    petition: Mapped[Petition | None] = relationship()
+    session: Mapped[ReceptionSession | None] = relationship()
+    leader: Mapped[Leader | None] = relationship()
+    unit: Mapped[Unit | None] = relationship()
+    item: Mapped[RectificationItem | None] = relationship(
+        primaryjoin="foreign(CheckFinding.item_id) == RectificationItem.id", viewonly=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind.value} {self.subject}"
+
+
+class AssessmentWeight(Versioned, db.Model):
+    """The weight of one assessment measure (考核) in the total; supervisors and admins edit it."""
+
+    __tablename__ = "assessment_weight"
+    __audited__ = True
+
+    measure: Mapped[str] = mapped_column(String(32), primary_key=True)
+    weight: Mapped[int] = mapped_column(nullable=False, default=0)
+
+    def __str__(self) -> str:
+        return self.measure
+
+
 ENUM_LABELS = {
     Channel.visit: _l("Visit"),
     Channel.letter: _l("Letter"),
@@ -799,4 +1203,45 @@ ENUM_LABELS = {
     AuditAction.login_failed: _l("Failed login"),
     AuditAction.logout: _l("Logged out"),
     AuditAction.reveal: _l("Personal data shown"),
+    InspectionTarget.receptions: _l("A leader's receptions"),
+    InspectionTarget.unit: _l("A unit"),
+    InspectionTarget.case: _l("A case"),
+    InspectionTarget.township: _l("A township"),
+    InspectionMethod.on_site: _l("On-site inspection"),
+    InspectionMethod.ledger_review: _l("Ledger review"),
+    InspectionMethod.phone_callback: _l("Phone call-back"),
+    InspectionMethod.unannounced: _l("Unannounced visit"),
+    Rating.passed: _l("Pass"),
+    Rating.basic: _l("Basic pass"),
+    Rating.failed: _l("Fail"),
+    RoundKind.bimonthly: _l("Bimonthly round"),
+    RoundKind.half_year: _l("Half-year review"),
+    RectificationStatus.open: _l("Being rectified"),
+    RectificationStatus.closed: _l("Signed off"),
+    NoticeLevel.reminder: _l("Reminder"),
+    NoticeLevel.supervision: _l("Formal supervision"),
+    NoticeLevel.circulation: _l("Circulated criticism"),
+    NoticeLevel.accountability: _l("Accountability"),
+    AccountabilityForm.criticism: _l("Circulated criticism (通报批评)"),
+    AccountabilityForm.admonition: _l("Admonishment talk"),
+    AccountabilityForm.organisational: _l("Organisational measures"),
+    AccountabilityForm.disciplinary: _l("Disciplinary sanction"),
+    NoticeEventKind.issued: _l("Issued"),
+    NoticeEventKind.escalated: _l("Escalated"),
+    NoticeEventKind.replied: _l("Unit replied"),
+    CheckKind.overdue_case: _l("Overdue case"),
+    CheckKind.due_soon_case: _l("Case due soon"),
+    CheckKind.quota_shortfall: _l("Leader below reception quota"),
+    CheckKind.uncovered_day: _l("Working day with nobody on duty"),
+    CheckKind.unrecorded_session: _l("Session without a reception record"),
+    CheckKind.stale_case: _l("Case without progress"),
+    CheckKind.no_return_visit: _l("Closed without a return visit"),
+    CheckKind.repeat_matter: _l("Petitioner back on the same matter"),
+    CheckKind.overdue_item: _l("Overdue rectification item"),
+    CheckRunStatus.running: _l("Running"),
+    CheckRunStatus.finished: _l("Finished"),
+    CheckRunStatus.failed: _l("Failed"),
+    CheckTrigger.page: _l("Started on the page"),
+    CheckTrigger.cli: _l("Scheduled job"),
+    CheckTrigger.api: _l("API"),
 }
