@@ -652,6 +652,9 @@ class Petition(Versioned, db.Model):
         # Cases with a running clock, newest first, due date at hand: the overdue and due-soon lists.
         Index("ix_petition_running_received_on", "received_on", "id", "due_on",
               sqlite_where=db.text("due_on IS NOT NULL"), postgresql_where=db.text("due_on IS NOT NULL")),
+        # Period figures (assessment, statistics) select cases accepted or closed in a date range.
+        Index("ix_petition_accepted_on", "accepted_on"),
+        Index("ix_petition_closed_on", "closed_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
