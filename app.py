@@ -63,6 +63,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         OFFICE_PHONE="0000-12345",
         TRUSTED_PROXIES=0,  # reverse proxies in front (nginx: 1) whose X-Forwarded-For is believed
         PUBLIC_CACHE=True,  # serve unchanged public pages from memory (blueprints/public/cache.py)
+        CHECK_STALE_DAYS=14, CHECK_LOOKBACK_DAYS=90,  # checks: days without progress; look-back (repeats, closings)
     )
     app.config.from_pyfile("config.py", silent=True)
     if os.environ.get("DATABASE_URL"):

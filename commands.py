@@ -1,4 +1,5 @@
-"""Command-line tasks: `flask --app app init-db | create-user | create-token | seed-demo | backup | import-ledger`."""
+"""Command-line tasks: `flask --app app init-db | create-user | create-token | seed-demo | backup | import-ledger |
+run-checks`."""
 from __future__ import annotations
 
 import secrets
@@ -17,8 +18,10 @@ from sqlalchemy.engine import make_url
 
 import demo
 import demo_cases
+import demo_supervision
 from blueprints.cases import ledger
-from models import ApiToken, Role, User, db
+from blueprints.supervision import runs
+from models import ApiToken, CheckKind, CheckTrigger, Role, User, db
 
 
 @click.command("init-db")
@@ -78,6 +81,8 @@ def seed_demo(seed, cases):
         demo.load(seed, date.today())
         db.session.commit()
         demo_cases.load_cases(demo_cases.FIRST_LOAD, seed, date.today())
+        demo_supervision.load(date.today())
+        db.session.commit()
         click.echo(f"Demo data loaded, with {demo_cases.FIRST_LOAD} petitions.")
     if cases:
         written = demo_cases.load_cases(cases, seed, date.today())
@@ -143,6 +148,23 @@ def import_ledger(path, create_missing):
                f"{result.unchanged} unchanged.")
 
 
+@click.command("run-checks")
+@with_appcontext
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Check as of this day (YYYY-MM-DD); "
+              "default: today.")
+def run_checks(today):
+    """Run the automated supervision checks and print the count per check (for a scheduled job)."""
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        try:
+            run = runs.run_checks(CheckTrigger.cli, None, today.date() if today else date.today())
+        except runs.RunInProgress as refused:
+            raise click.ClickException(str(refused))
+        click.echo(f"Check run #{run.id} as of {run.as_of.isoformat()} ({run.settings}):")
+        for count in sorted(run.counts, key=lambda count: list(CheckKind).index(count.kind)):
+            click.echo(f"  {count.kind.value:<20} {count.found:>8} found {count.new:>8} new "
+                       f"{count.resolved:>8} resolved  {count.kind.label}")
+
+
 def register(app) -> None:
-    for command in (init_db, create_user, create_token, seed_demo, backup, import_ledger):
+    for command in (init_db, create_user, create_token, seed_demo, backup, import_ledger, run_checks):
         app.cli.add_command(command)

@@ -219,6 +219,8 @@ NAVIGATION = (
     # Leaders reach the weekly report from their package cases: only the main leaders may open it.
     ("cases.weekly", _l("Weekly package report"), frozenset({Role.admin, Role.clerk, Role.supervisor})),
     ("reception.sessions", _l("Reception"), frozenset({Role.admin, Role.clerk, Role.leader, Role.supervisor})),
+    # Units and leaders see there only the rectification items and notices addressed to them.
+    ("supervision.index", _l("Supervision"), ALL_ROLES),
     ("admin.users", _l("Users"), frozenset({Role.admin})),
     ("admin.units", _l("Units"), frozenset({Role.admin})),
     ("admin.leaders", _l("Leaders"), frozenset({Role.admin})),

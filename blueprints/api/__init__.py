@@ -8,3 +8,4 @@ blueprint_roles(bp, *ALL_ROLES)
 
 from blueprints.api import views  # noqa: E402,F401  (registers the routes)
 from blueprints.api import cases, openapi  # noqa: E402,F401  (the cases API and its OpenAPI document)
+from blueprints.api import checks  # noqa: E402,F401  (running the automated checks, reading a run)

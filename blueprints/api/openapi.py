@@ -17,7 +17,7 @@ from blueprints.api.cases import BUTTONS, CHOICE_ARGS, ID_ARGS, MAX_PER_PAGE
 from blueprints.cases.forms import ACTION_FORMS, MAX_PETITIONERS, PetitionerForm, RegisterForm
 from blueprints.cases.workflow import steps_of
 from blueprints.shared import optional_id
-from models import CaseStatus, Channel, EventKind, Outcome, Purpose, Role
+from models import CaseStatus, Channel, CheckKind, CheckRunStatus, CheckTrigger, EventKind, Outcome, Purpose, Role
 
 REF = "#/components/schemas/"
 JSON = "application/json"
@@ -125,6 +125,11 @@ def list_parameters() -> list[dict]:
 
 
 CASE_ID = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+FINDING_PAGES = [
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1},
+     "description": "The page of findings."},
+    {"name": "per_page", "in": "query", "description": "Findings per page.",
+     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 50}}]
 DATE = {"type": "string", "format": "date"}
 NAMED = {"type": "object", "required": ["id", "name"],
          "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}
@@ -203,6 +208,37 @@ SCHEMAS = {
                      "total_capped": {"type": "boolean", "description": "true: more than `total` cases match "
                                       "(counting stops early on very long lists)."},
                      "has_next": {"type": "boolean"}}},
+    "CheckCount": {"type": "object", "required": ["kind", "label", "found", "new", "resolved"], "properties": {
+        "kind": {"type": "string", "enum": [kind.value for kind in CheckKind]}, "label": {"type": "string"},
+        "found": {"type": "integer"}, "new": {"type": "integer", "description": "First found in this run."},
+        "resolved": {"type": "integer", "description": "Open before this run and no longer found by it."}}},
+    "Finding": {"type": "object", "required": ["id", "kind", "label", "subject", "detail", "links", "first_run_id"],
+                "description": "A problem an automated check found, open from `first_run_id` until `resolved_run_id`. "
+                               "No petitioner's personal data: a case is named by its id and number.",
+                "properties": {
+                    "id": {"type": "integer"}, "kind": {"type": "string", "enum": [kind.value for kind in CheckKind]},
+                    "label": {"type": "string"}, "subject": {"type": "string", "description": "What the finding "
+                                                             "is about, e.g. petition:12 or leader:3:2026-11."},
+                    "detail": {"type": "string"},
+                    "links": {"type": "object", "properties": {
+                        "case": nullable({"type": "object", "properties": {"id": {"type": "integer"},
+                                                                           "number": {"type": "string"}}}),
+                        "session_id": {"type": ["integer", "null"]}, "leader": nullable(ref("Named")),
+                        "unit": nullable(ref("Named")), "item_id": {"type": ["integer", "null"]},
+                        "day": {"type": ["string", "null"], "format": "date"}}},
+                    "first_run_id": {"type": "integer"}, "resolved_run_id": {"type": ["integer", "null"]}}},
+    "CheckRun": {"type": "object", "required": ["id", "trigger", "status", "as_of", "counts", "findings"],
+                 "properties": {
+                     "id": {"type": "integer"}, "trigger": labelled(CheckTrigger), "status": labelled(CheckRunStatus),
+                     "as_of": DATE, "started_at": {"type": "string", "format": "date-time"},
+                     "finished_at": {"type": ["string", "null"], "format": "date-time"},
+                     "started_by": {"type": ["string", "null"]}, "error": {"type": "string"},
+                     "counts": {"type": "array", "items": ref("CheckCount")},
+                     "findings": {"type": "object", "required": ["items", "page", "per_page", "total", "has_next"],
+                                  "description": "One page of the run's findings (`page`, `per_page`).",
+                                  "properties": {"items": {"type": "array", "items": ref("Finding")},
+                                                 "page": {"type": "integer"}, "per_page": {"type": "integer"},
+                                                 "total": {"type": "integer"}, "has_next": {"type": "boolean"}}}}},
     "RegisterInput": register_input(),
     **{f"Action-{action}": action_input(action) for action in ACTION_FORMS},
     "ActionInput": {"oneOf": [ref(f"Action-{action}") for action in ACTION_FORMS],
@@ -251,6 +287,26 @@ PATHS = {
         "requestBody": {"required": True, "content": {JSON: {"schema": ref("ActionInput")}}},
         "responses": {"200": ok("The case after the step.", ref("CaseDetail")),
                       **error_responses(400, 401, 403, 404, 409)}}},
+    "/checks/run": {"post": {
+        "operationId": "runChecks", "tags": ["checks"], "summary": "Run the automated checks now (supervisors and "
+                                                              "admins).",
+        "description": "Stores a run with its counts and findings, as the button on /supervision/checks does; a "
+                       "finding already open from an earlier run is not repeated. Findings come one page at a time.",
+        "parameters": FINDING_PAGES,
+        "responses": {"201": {"description": "The run; Location is its API address.",
+                              "headers": {"Location": {"schema": {"type": "string"}}},
+                              "content": {JSON: {"schema": ref("CheckRun")}}},
+                      **error_responses(400, 401, 403),
+                      "409": {"description": "Another run of the checks is in progress; try again when it ends.",
+                              "content": {JSON: {"schema": ref("Error")}}}}}},
+    "/checks/runs/{run_id}": {"get": {
+        "operationId": "getCheckRun", "tags": ["checks"], "summary": "A stored run of the checks (supervisors and "
+                                                                    "admins).",
+        "description": "Its counts per check and one page of its findings.",
+        "parameters": [{"name": "run_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                       *FINDING_PAGES],
+        "responses": {"200": ok("The run.", ref("CheckRun")), **error_responses(400, 401, 403),
+                      "404": {"description": "No such run.", "content": {JSON: {"schema": ref("Error")}}}}}},
     "/openapi.json": {"get": {"operationId": "openapi", "tags": ["meta"], "summary": "This document.",
                               "responses": {"200": ok("OpenAPI 3.1.", {"type": "object"}),
                                             **error_responses(401)}}},
@@ -265,7 +321,7 @@ DOCUMENT = {
                             "`{\"error\", \"status\", \"field\"}`."},
     "servers": [{"url": "/api/v1"}],
     "security": [{"bearerAuth": []}, {"sessionCookie": []}],
-    "tags": [{"name": name} for name in ("account", "public", "cases", "meta")],
+    "tags": [{"name": name} for name in ("account", "public", "cases", "checks", "meta")],
     "paths": PATHS,
     "components": {
         "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"},
