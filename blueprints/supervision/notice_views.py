@@ -211,6 +211,11 @@ class NoticeSources:
     finding: CheckFinding | None
 
     @property
+    def on_case(self) -> Petition | None:
+        """The case the notice is on: the one given, or the one a finding is about (not an item's case)."""
+        return self.petition or (self.finding and self.finding.petition)
+
+    @property
     def case(self) -> Petition | None:
         """The case behind the notice, directly or through its item or finding (for the accusation rule)."""
         return self.petition or (self.item and self.item.petition) or (self.finding and self.finding.petition)
@@ -266,7 +271,7 @@ def issue_numbered(form, sources: NoticeSources) -> SupervisionNotice | None:
             .order_by(func.length(SupervisionNotice.number).desc(), SupervisionNotice.number.desc()).limit(1))
         number = notice_number(year, next_sequence(last))
         notice = SupervisionNotice(
-            number=number, petition_id=sources.petition.id if sources.petition else None,
+            number=number, petition_id=sources.on_case.id if sources.on_case else None,
             item_id=sources.item.id if sources.item else None,
             finding_id=sources.finding.id if sources.finding else None, unit_id=form.unit_id.data,
             leader_id=form.leader_id.data, level=NoticeLevel(form.level.data), issued_on=form.issued_on.data,
