@@ -1,6 +1,7 @@
 """What several blueprints use: access rules, object loading, optimistic-lock checks and masking filters."""
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, request
@@ -145,6 +146,14 @@ def flatten_tree(items) -> list[tuple[object, int]]:
 
     walk(None, 0)
     return rows
+
+
+def list_date(args, name: str) -> date | None:
+    """A YYYY-MM-DD query argument of a list page, or None when it is missing or not a date."""
+    try:
+        return date.fromisoformat((args.get(name) or "").strip())
+    except ValueError:
+        return None
 
 
 def optional_id(value):

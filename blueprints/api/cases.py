@@ -25,7 +25,6 @@ from blueprints.cases.services import (
     StepRefused,
     allowed_steps,
     earlier_matches,
-    list_date,
     paginate_petitions,
     perform_step,
     petition_list_query,
@@ -33,7 +32,7 @@ from blueprints.cases.services import (
 )
 from blueprints.cases.views import REGISTRARS, action_form, fill_register_choices, load_visible
 from blueprints.cases.workflow import case_clocks, steps_of
-from blueprints.shared import mask_id_number, mask_phone, official_calendar, role_required
+from blueprints.shared import list_date, mask_id_number, mask_phone, official_calendar, role_required
 from models import AuditAction, CaseStatus, Channel, Petition, Purpose, db
 
 MAX_PER_PAGE = 100

@@ -14,7 +14,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from blueprints.cases.access import visible_petitions
-from blueprints.shared import official_calendar
+from blueprints.shared import list_date, official_calendar
 from models import (
     CaseStatus,
     Channel,
@@ -63,14 +63,6 @@ def search_condition(text: str):
         return Petition.number == f"{prefix}{year}-{int(serial):07d}"
     named = db.select(Petitioner.petition_id).where(Petitioner.name == text)
     return or_(Petition.id.in_(named), Petition.summary.contains(text, autoescape=True))
-
-
-def list_date(args, name: str) -> date | None:
-    """A YYYY-MM-DD query argument, or None when it is missing or not a date."""
-    try:
-        return date.fromisoformat((args.get(name) or "").strip())
-    except ValueError:
-        return None
 
 
 def list_arg_problems(args) -> list[str]:

@@ -17,6 +17,7 @@ from blueprints.cases.attachments import (
     upload_problems,
     write_atomically,
 )
+from blueprints.shared import list_date
 from models import (
     Inspection,
     InspectionEvidence,
@@ -162,13 +163,6 @@ def round_counts(round_ids: list[int]) -> dict[int, tuple[int, int, int]]:
     rows = db.session.execute(db.select(rid, inspections, planned_units + planned_leaders, open_units + open_leaders)
                               .where(rid.in_(round_ids)))
     return {row[0]: tuple(row[1:]) for row in rows}
-
-
-def list_date(args, name: str) -> date | None:
-    try:
-        return date.fromisoformat((args.get(name) or "").strip())
-    except ValueError:
-        return None
 
 
 def list_arg_problems(args) -> list[str]:
