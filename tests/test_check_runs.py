@@ -35,8 +35,10 @@ TODAY = date.today()
 
 
 @pytest.fixture
-def supervisor(client, login):
-    """A supervisor logged in, reading English (the findings' details are written in the default language)."""
+def supervisor(app, client, login):
+    """A supervisor logged in, reading English; runs write the findings' details in the office's default language,
+    made English here too."""
+    app.config["BABEL_DEFAULT_LOCALE"] = "en"
     user = login(Role.supervisor)
     client.get("/auth/language/en")
     return user

@@ -167,16 +167,23 @@ def already_open(subject: str, open_ids: dict, seen: set) -> bool:
 
 
 def insert_findings(connection, run_id: int, findings) -> int:
-    """A plain DB-API executemany: a first run over a million cases inserts hundreds of thousands of findings, and
-    SQLAlchemy's per-row parameter handling took longer than the database's own work (bench/checks.py)."""
+    """Bulk insert below SQLAlchemy: a first run over a million cases inserts hundreds of thousands of findings, and
+    per-row parameter handling took longer than the database's own work (bench/checks.py): COPY on PostgreSQL, a
+    plain DB-API executemany elsewhere."""
     if not findings:
         return 0
     dialect = connection.dialect
     day = CheckFinding.__table__.c.day.type.bind_processor(dialect) or (lambda value: value)
+    rows = [(f.kind.value, f.subject, f.detail[:300], f.petition_id, f.session_id, f.leader_id, f.unit_id, f.item_id,
+             None if f.day is None else day(f.day), run_id) for f in findings]
+    columns = ", ".join(INSERTED)
+    if dialect.name == "postgresql":
+        with connection.connection.cursor() as cursor:
+            with cursor.copy(f"COPY {CheckFinding.__tablename__} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return len(rows)
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    statement = (f"INSERT INTO {CheckFinding.__tablename__} ({', '.join(INSERTED)}) "
-                 f"VALUES ({', '.join([marker] * len(INSERTED))})")
-    connection.exec_driver_sql(statement, [
-        (f.kind.value, f.subject, f.detail[:300], f.petition_id, f.session_id, f.leader_id, f.unit_id, f.item_id,
-         None if f.day is None else day(f.day), run_id) for f in findings])
-    return len(findings)
+    connection.exec_driver_sql(
+        f"INSERT INTO {CheckFinding.__tablename__} ({columns}) VALUES ({', '.join([marker] * len(INSERTED))})", rows)
+    return len(rows)
