@@ -40,7 +40,8 @@ def bimonthly_round(today: date) -> tuple[date, date]:
 def load(today: date) -> None:
     """Add the demo supervision records to the session; the caller commits. Needs the demo units and cases."""
     supervisor = db.session.scalar(db.select(User).where(User.role == Role.supervisor).order_by(User.id))
-    townships = db.session.scalars(db.select(Unit).where(Unit.kind == UnitKind.township).order_by(Unit.sort_order)).all()
+    townships = db.session.scalars(
+        db.select(Unit).where(Unit.kind == UnitKind.township).order_by(Unit.sort_order)).all()
     county_leaders = db.session.scalars(db.select(Leader).join(Unit, Leader.unit_id == Unit.id)
                                         .where(Unit.kind == UnitKind.county).order_by(Leader.sort_order)).all()
     start, end = bimonthly_round(today)

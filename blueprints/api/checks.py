@@ -64,7 +64,7 @@ def moment(value) -> str | None:
 
 def run_json(run: CheckRun, per_page: int) -> dict:
     """The run, its counts per check and one page of its findings."""
-    query = runs.findings_of(run).options(*FINDING_LOADS).order_by(CheckFinding.id)
+    query = runs.open_findings(run).options(*FINDING_LOADS).order_by(CheckFinding.id)
     scope = visible_petitions(current_user)
     if current_user.unit_id is not None:  # only then can a case be hidden from a supervisor or admin
         seen = db.select(Petition.id).where(Petition.id == CheckFinding.petition_id, scope).exists()

@@ -49,8 +49,6 @@ def open_findings(run: CheckRun):
     return select(CheckFinding).where(open_in(run))
 
 
-findings_of = open_findings
-
 
 def settings_text(stale_days: int, lookback_days: int, due_soon_days: int) -> str:
     return f"stale={stale_days}d; lookback={lookback_days}d; due_soon={due_soon_days}d"
