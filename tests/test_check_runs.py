@@ -7,7 +7,7 @@ import pytest
 
 from blueprints.shared import official_calendar
 from blueprints.supervision import runs
-from blueprints.supervision.checks import month_of
+from blueprints.reception.services import month_bounds
 from models import (
     CaseStatus,
     CheckCount,
@@ -257,7 +257,7 @@ def test_findings_are_paginated(app, client, supervisor, make_petition, county):
 def test_sessions_quota_days_and_items_are_found_through_a_run(app, client, supervisor, make_leader, make_unit,
                                                                 make_method, county):
     calendar = official_calendar_of(app)
-    first, last = month_of(TODAY)
+    first, last = month_bounds(TODAY.year, TODAY.month)
     working = [first + timedelta(days=n) for n in range((last - first).days + 1)
                if calendar.is_working_day(first + timedelta(days=n))]
     yesterday = TODAY - timedelta(days=1)

@@ -157,6 +157,11 @@ def checked_list_args(args) -> int:
     for name in ("from", "to"):
         if (args.get(name) or "").strip() and list_date(args, name) is None:
             raise ApiError(400, _("Give a date as YYYY-MM-DD."), name)
+    return page_args(args)
+
+
+def page_args(args) -> int:
+    """Check ?page= and ?per_page= before anything runs; returns per_page."""
     if args.get("page") and not (whole_number(args["page"]) and int(args["page"]) >= 1):
         raise ApiError(400, _("Give a whole number from 1 up."), "page")
     per_page = args.get("per_page") or str(min(current_app.config["PAGE_SIZE"], MAX_PER_PAGE))

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app, request, url_for
+from flask import request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_
 from sqlalchemy.orm import load_only, selectinload
 
 from blueprints.api import bp
-from blueprints.api.cases import MAX_PER_PAGE, ApiError, iso, labelled, named, whole_number
+from blueprints.api.cases import ApiError, iso, labelled, named, page_args
 from blueprints.cases.access import visible_petitions
 from blueprints.shared import role_required
 from blueprints.supervision import runs
@@ -46,16 +46,6 @@ def check_run(run_id):
     if run is None:
         raise ApiError(404, _("There is no such check run."))
     return run_json(run, per_page)
-
-
-def page_args(args) -> int:
-    """Check ?page= and ?per_page= before anything runs; returns per_page."""
-    if args.get("page") and not (whole_number(args["page"]) and int(args["page"]) >= 1):
-        raise ApiError(400, _("Give a whole number from 1 up."), "page")
-    per_page = args.get("per_page") or str(min(current_app.config["PAGE_SIZE"], MAX_PER_PAGE))
-    if not (whole_number(per_page) and 1 <= int(per_page) <= MAX_PER_PAGE):
-        raise ApiError(400, _("Give a whole number from 1 to %(n)d.", n=MAX_PER_PAGE), "per_page")
-    return int(per_page)
 
 
 def moment(value) -> str | None:

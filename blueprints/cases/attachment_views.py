@@ -1,18 +1,17 @@
 """Attachment routes: upload files to a case, download them for whoever may see the case."""
-from flask import abort, current_app, flash, redirect, render_template, send_from_directory, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
 from blueprints.cases import bp
 from blueprints.cases.attachments import (
-    INLINE_TYPES,
     UPLOADERS,
     AttachmentForm,
     UploadRefused,
-    attachment_dir,
     commit_uploads,
     readable_size,
+    send_stored,
     store_uploads,
 )
 from blueprints.cases.views import load_visible
@@ -52,12 +51,7 @@ def download_attachment(petition_id, attachment_id):
         db.select(Attachment).where(Attachment.id == attachment_id, Attachment.petition_id == item.id))
     if attachment is None:
         abort(404)
-    response = send_from_directory(attachment_dir(), attachment.stored_name, mimetype=attachment.content_type,
-                                   as_attachment=attachment.content_type not in INLINE_TYPES,
-                                   download_name=attachment.filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"  # case files stay out of shared caches
-    return response
+    return send_stored(attachment)
 
 
 @bp.errorhandler(413)

@@ -10,7 +10,7 @@ import unicodedata
 from datetime import date
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, send_from_directory
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -168,36 +168,52 @@ def remove_files(attachments) -> None:
         (directory / attachment.stored_name).unlink(missing_ok=True)
 
 
-def store_uploads(petition, files, user) -> list[Attachment]:
-    """Check every file, then write each under ATTACHMENT_DIR and add its row and timeline line (not committed).
+def write_uploads(files, row_class, user, what: str) -> list:
+    """Check every file, then write each under ATTACHMENT_DIR and make its row of `row_class` (Attachment or
+    InspectionEvidence; not added to the session).
 
-    Raises UploadRefused with one message per bad file before anything is written. Commit with
-    `commit_uploads`, which removes the written files again when the commit fails.
-    """
+    Raises UploadRefused with one message per bad file before anything is written; when writing fails, removes what
+    was written. Commit with `commit_uploads`, which removes the written files again when the commit fails."""
     files = [upload for upload in files or [] if upload]
     messages = upload_problems(files)
     if messages:
         raise UploadRefused(messages)
     directory = attachment_dir()
-    added: list[Attachment] = []
+    added = []
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         for upload in files:
             name = display_name(upload.filename)
-            kind = file_format(name)
             stored_name = reserve_name(directory, os.path.splitext(name)[1].lower())
             size, sha256 = write_atomically(directory, stored_name, upload.stream)
-            added.append(Attachment(filename=name, stored_name=stored_name, content_type=kind.content_type,
-                                    size=size, sha256=sha256, uploaded_by_id=user.id))
+            added.append(row_class(filename=name, stored_name=stored_name, content_type=file_format(name).content_type,
+                                   size=size, sha256=sha256, uploaded_by_id=user.id))
     except OSError:
-        current_app.logger.exception("Could not store attachments under %s", directory)
+        current_app.logger.exception("Could not store %s under %s", what, directory)
         remove_files(added)
         raise UploadRefused([_("The files could not be saved on the server. Please tell the administrator.")])
+    return added
+
+
+def store_uploads(petition, files, user) -> list[Attachment]:
+    """Write the files (see `write_uploads`) and add them to the case with a timeline line each (not committed)."""
+    added = write_uploads(files, Attachment, user, "attachments")
     for attachment in added:
         petition.attachments.append(attachment)
         petition.events.append(PetitionEvent(kind=EventKind.attachment, happened_on=date.today(),
                                              text=attachment.filename, author_id=user.id))
     return added
+
+
+def send_stored(record):
+    """Send a stored file (an attachment or evidence): its own type, inline only when safe to show, a safe name,
+    kept out of shared caches."""
+    response = send_from_directory(attachment_dir(), record.stored_name, mimetype=record.content_type,
+                                   as_attachment=record.content_type not in INLINE_TYPES,
+                                   download_name=record.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def commit_uploads(attachments) -> bool:

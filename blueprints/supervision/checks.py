@@ -8,7 +8,6 @@ identifies a petitioner: the repeat-matter check keys the person by a petitioner
 blueprints/supervision/runs.py runs every CHECKS entry and stores what it found."""
 from __future__ import annotations
 
-import calendar as month_grid
 from collections import namedtuple
 from datetime import date, timedelta
 from typing import NamedTuple
@@ -18,6 +17,7 @@ from flask_babel import ngettext
 from sqlalchemy import and_, exists, func, select
 
 from blueprints.cases.services import DUE_SOON_DAYS, sqlite_unindexed
+from blueprints.reception.services import month_bounds
 from models import (
     CaseStatus,
     Category,
@@ -91,10 +91,6 @@ def _counted(translate):
     return detail
 
 
-def month_of(day: date) -> tuple[date, date]:
-    return day.replace(day=1), day.replace(day=month_grid.monthrange(day.year, day.month)[1])
-
-
 # Subjects of the findings about one row; a run looks them up before calling a rule (see Check.key).
 
 def case_subject(row) -> str:
@@ -111,7 +107,7 @@ def item_subject(row) -> str:
 
 def case_found(kind: CheckKind, row, detail: str) -> Found:
     """A finding about a case, counted under its lead unit and package leader (positional: this is the hot path)."""
-    return Found(kind, f"petition:{row.id}", detail, row.id, None, row.leader_id, row.unit_id)
+    return Found(kind, case_subject(row), detail, row.id, None, row.leader_id, row.unit_id)
 
 
 # Overdue cases: the earliest running clock (Petition.due_on, empty when none runs) is past. The case selects read
@@ -150,7 +146,7 @@ def due_soon_cases(rows, today: date, days: int = DUE_SOON_DAYS) -> list[Found]:
 # cannot meet the quota even if every session is held.
 
 def quota_query(today: date):
-    first, last = month_of(today)
+    first, last = month_bounds(today.year, today.month)
     in_month = and_(ReceptionSession.id == reception_session_leader.c.session_id,
                     ReceptionSession.day.between(first, last), ReceptionSession.status.in_(ON_DUTY))
     scheduled = func.count(func.distinct(ReceptionSession.day))
@@ -181,14 +177,14 @@ def quota_shortfalls(rows, today: date) -> list[Found]:
 # Working days of the month of `today` (official calendar) with no published or held session: nobody on duty.
 
 def covered_days_query(today: date):
-    first, last = month_of(today)
+    first, last = month_bounds(today.year, today.month)
     return select(ReceptionSession.day).distinct().where(
         ReceptionSession.day.between(first, last), ReceptionSession.status.in_(ON_DUTY))
 
 
 def uncovered_working_days(covered, today: date, calendar) -> list[Found]:
     covered = set(covered)
-    first, last = month_of(today)
+    first, last = month_bounds(today.year, today.month)
     found = []
     for offset in range((last - first).days + 1):
         day = first + timedelta(days=offset)

@@ -1,14 +1,14 @@
 """Inspection log, evidence files and inspection rounds: supervisors and admins only (the blueprint default)."""
 from datetime import date
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
 from blueprints.cases.access import visible_petitions
-from blueprints.cases.attachments import INLINE_TYPES, UploadRefused, attachment_dir, commit_uploads, readable_size
+from blueprints.cases.attachments import UploadRefused, commit_uploads, readable_size, send_stored
 from blueprints.shared import (
     active_leaders,
     active_units,
@@ -219,13 +219,7 @@ def upload_evidence(inspection_id):
 @bp.route("/evidence/<int:evidence_id>")
 def inspection_evidence(evidence_id):
     """Send an evidence file, as case files are sent: its own type, a safe name, never cached on the way."""
-    evidence = get_or_404(InspectionEvidence, evidence_id)
-    response = send_from_directory(attachment_dir(), evidence.stored_name, mimetype=evidence.content_type,
-                                   as_attachment=evidence.content_type not in INLINE_TYPES,
-                                   download_name=evidence.filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_stored(get_or_404(InspectionEvidence, evidence_id))
 
 
 def planned_year(args) -> int | None:

@@ -1,22 +1,11 @@
 """Inspections and rounds (DOMAIN §4): the rules as plain functions, and the queries of the inspection pages."""
 from __future__ import annotations
 
-import os
 from datetime import date, timedelta
 
-from flask import current_app
 from flask_babel import gettext as _
 
-from blueprints.cases.attachments import (
-    UploadRefused,
-    attachment_dir,
-    display_name,
-    file_format,
-    remove_files,
-    reserve_name,
-    upload_problems,
-    write_atomically,
-)
+from blueprints.cases.attachments import write_uploads
 from blueprints.shared import list_date
 from models import (
     Inspection,
@@ -198,28 +187,8 @@ def inspection_list_query(args):
 
 
 def store_evidence(inspection: Inspection, files, user) -> list[InspectionEvidence]:
-    """Check every file, then write each under ATTACHMENT_DIR and add its evidence row (not committed).
-
-    Raises UploadRefused with one message per bad file before anything is written; commit with
-    blueprints.cases.attachments.commit_uploads, which removes the written files when the commit fails."""
-    files = [upload for upload in files or [] if upload]
-    messages = upload_problems(files)
-    if messages:
-        raise UploadRefused(messages)
-    directory = attachment_dir()
-    added: list[InspectionEvidence] = []
-    try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        for upload in files:
-            name = display_name(upload.filename)
-            stored_name = reserve_name(directory, os.path.splitext(name)[1].lower())
-            size, sha256 = write_atomically(directory, stored_name, upload.stream)
-            added.append(InspectionEvidence(filename=name, stored_name=stored_name,
-                                            content_type=file_format(name).content_type, size=size, sha256=sha256,
-                                            uploaded_by_id=user.id))
-    except OSError:
-        current_app.logger.exception("Could not store inspection evidence under %s", directory)
-        remove_files(added)
-        raise UploadRefused([_("The files could not be saved on the server. Please tell the administrator.")])
+    """Write the files as case attachments are written (`write_uploads`) and add them to the inspection (not
+    committed); commit with blueprints.cases.attachments.commit_uploads."""
+    added = write_uploads(files, InspectionEvidence, user, "inspection evidence")
     inspection.evidence.extend(added)
     return added
