@@ -20,7 +20,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import commands
 from audit import register_audit_listener
 from blueprints.public.cache import register_revision_listener
-from blueprints import admin, api, auth, cases, public, reception, supervision
+from blueprints import admin, api, auth, cases, public, reception, stats, supervision
 from blueprints.shared import enforce_access, mask_id_number, mask_phone, navigation_for
 from models import ApiToken, Role, User, db, utcnow
 
@@ -184,6 +184,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reception.bp, url_prefix="/reception")
     app.register_blueprint(cases.bp, url_prefix="/cases")
     app.register_blueprint(supervision.bp, url_prefix="/supervision")
+    app.register_blueprint(stats.bp, url_prefix="/stats")
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)  # token-authenticated; session callers are checked in the blueprint
 

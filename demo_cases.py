@@ -99,15 +99,22 @@ def demo_timeline(rng, petition, today):
 
 
 def running_clock_due(calendar):
-    """The due date of the clock that runs in a demo status, counted once per start date."""
+    """The clock dates of a demo petition (workflow.clock_dates for the fields they depend on), counted once per
+    start date: the running clock's due date, and the acceptance and handling due dates."""
 
     @cache
+    def acceptance_due(received):
+        return add_days(calendar, received, *CLOCK_RULES["acceptance"]).due
+
+    @cache
+    def handling_due(accepted):
+        return add_days(calendar, accepted, *CLOCK_RULES["handling"]).due if accepted else None
+
     def due_on(status, received, accepted):
-        if status is CaseStatus.registered:
-            return add_days(calendar, received, *CLOCK_RULES["acceptance"]).due
-        if status in (CaseStatus.accepted, CaseStatus.in_progress):
-            return add_days(calendar, accepted, *CLOCK_RULES["handling"]).due
-        return None
+        running = (acceptance_due(received) if status is CaseStatus.registered
+                   else handling_due(accepted) if status in (CaseStatus.accepted, CaseStatus.in_progress) else None)
+        return {"due_on": running, "acceptance_due_on": acceptance_due(received),
+                "handling_due_on": handling_due(accepted)}
 
     return due_on
 
@@ -130,7 +137,9 @@ def demo_petition(rng, petition_id, today, townships, departments, categories, l
         "acceptance_note": "", "lead_unit_id": rng.choice(departments) if handled and departments else None,
         "leader_id": rng.choice(leaders) if handled and leaders and rng.random() < 0.3 else None,
         "responsible_person": "", "handling_opinion": "", "closure_standard": "",
-        "due_on": due_on(status, received, accepted),
+        **due_on(status, received, accepted),
+        "decided_on": accepted if accepted else min(today, received + timedelta(days=rng.randrange(1, 10)))
+        if status in (CaseStatus.not_accepted, CaseStatus.forwarded) else None,
         "outcome": rng.choice(OUTCOMES) if closed else None, "closed_on": closed,
         "satisfaction": rng.choice(SATISFACTIONS) if closed else None,
         "assigned_from": "市信访局" if rng.random() < 0.08 else "", "remarks": "",

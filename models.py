@@ -635,6 +635,12 @@ petition_co_unit = Table(
 )
 
 
+STATS_COLUMNS = ("received_on", "channel", "purpose", "persons", "is_collective", "is_repeat", "assigned_from",
+                 "status", "accepted_on", "decided_on", "acceptance_due_on", "handling_due_on", "opinion_on",
+                 "closed_on", "satisfaction", "resolution", "leader_id", "township_id", "lead_unit_id", "category_id",
+                 "accused_unit_id")
+
+
 class Petition(Versioned, db.Model):
     """A petition (信访事项) from intake to closure, with its package: leader, units, opinion, deadline."""
 
@@ -655,6 +661,10 @@ class Petition(Versioned, db.Model):
         # Period figures (assessment, statistics) select cases accepted or closed in a date range.
         Index("ix_petition_accepted_on", "accepted_on"),
         Index("ix_petition_closed_on", "closed_on"),
+        # Statistics (blueprints/stats/figures.py) count the cases received in a period in one pass; this index
+        # holds every column a figure, a breakdown or the access condition reads, so the pass reads only the
+        # index (SQLite: 0.85 s → 0.15 s for a year at 1,000,000 cases).
+        Index("ix_petition_stats", *STATS_COLUMNS),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -678,6 +688,11 @@ class Petition(Versioned, db.Model):
     handling_opinion: Mapped[str] = mapped_column(Text, nullable=False, default="")
     closure_standard: Mapped[str] = mapped_column(Text, nullable=False, default="")
     due_on: Mapped[date | None] = mapped_column(nullable=True)
+    # Kept for the statistics by workflow.set_clock_dates (a plain column comparison, not a calendar walk per case):
+    # the day acceptance was decided (accepted, refused or forwarded), and the two clocks' due dates.
+    decided_on: Mapped[date | None] = mapped_column(nullable=True)
+    acceptance_due_on: Mapped[date | None] = mapped_column(nullable=True)
+    handling_due_on: Mapped[date | None] = mapped_column(nullable=True)
     outcome: Mapped[Outcome | None] = mapped_column(enum_column(Outcome), nullable=True)
     closed_on: Mapped[date | None] = mapped_column(nullable=True)
     satisfaction: Mapped[Satisfaction | None] = mapped_column(enum_column(Satisfaction), nullable=True)
@@ -1108,6 +1123,45 @@ class CheckFinding(db.Model):
 
     def __str__(self) -> str:
         return f"{self.kind.value} {self.subject}"
+
+
+class Campaign(Versioned, db.Model):
+    """A special campaign (专项活动, e.g. a month-long 大排查大调处): a named period and scope. The cases found
+    (received) or handled (closed) in it within its scope are tagged (CampaignCase)."""
+
+    __tablename__ = "campaign"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
+    starts_on: Mapped[date] = mapped_column(nullable=False)
+    ends_on: Mapped[date] = mapped_column(nullable=False)
+    # The scope: one township and/or one category (a first-level category takes in its children); empty = all.
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), nullable=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"), nullable=True)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+
+    township: Mapped[Unit | None] = relationship()
+    category: Mapped[Category | None] = relationship()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignCase(db.Model):
+    """A case tagged by a campaign: found (received) and/or handled (closed) in its period and scope."""
+
+    __tablename__ = "campaign_case"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petition.id", ondelete="CASCADE"), primary_key=True,
+                                             index=True)
+    found: Mapped[bool] = mapped_column(nullable=False, default=False)
+    handled: Mapped[bool] = mapped_column(nullable=False, default=False)
+
+    petition: Mapped[Petition] = relationship()
 
 
 class AssessmentWeight(Versioned, db.Model):

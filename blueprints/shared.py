@@ -230,6 +230,7 @@ NAVIGATION = (
     ("reception.sessions", _l("Reception"), frozenset({Role.admin, Role.clerk, Role.leader, Role.supervisor})),
     # Units and leaders see there only the rectification items and notices addressed to them.
     ("supervision.index", _l("Supervision"), ALL_ROLES),
+    ("stats.dashboard", _l("Statistics"), ALL_ROLES),
     ("admin.users", _l("Users"), frozenset({Role.admin})),
     ("admin.units", _l("Units"), frozenset({Role.admin})),
     ("admin.leaders", _l("Leaders"), frozenset({Role.admin})),

@@ -16,6 +16,8 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from blueprints.cases.idnumber import make_id_number
+from blueprints.cases.workflow import clock_dates
+from blueprints.shared import official_calendar
 from models import (
     CaseStatus,
     Category,
@@ -264,6 +266,12 @@ def make_petition(app):
                                 status=status, accused_unit_id=accused_unit.id if accused_unit else None,
                                 lead_unit_id=lead_unit.id if lead_unit else None,
                                 leader_id=leader.id if leader else None, **fields)
+            # The statistics' stored dates, as the register flow sets them, unless the test gives its own.
+            for column, value in clock_dates(petition, official_calendar()).items():
+                if column != "due_on" and column not in fields:
+                    setattr(petition, column, value)
+            if "decided_on" not in fields:
+                petition.decided_on = petition.accepted_on
             petition.co_units = [db.session.get(Unit, unit.id) for unit in co_units]
             petition.petitioners.append(Petitioner(name=name, id_number=id_number, phone=phone, address="东村1号"))
             db.session.add(petition)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 
 from blueprints.cases.access import visible_petitions
 from blueprints.cases.idnumber import is_valid_id_number
-from blueprints.cases.workflow import running_due
+from blueprints.cases.workflow import clock_dates
 from blueprints.shared import mask_id_number, mask_phone, official_calendar
 from models import (
     COLLECTIVE_VISIT_PERSONS,
@@ -676,17 +676,20 @@ def petition_fields(values: dict, refs: References, stored: Petition | None, cal
         fields["status"] = stored.status  # the ledger cannot tell these states apart: keep the stored one
     else:
         fields["status"] = row_status(values)
+    clock_values = {name: getattr(stored, name) if stored else None for name in CLOCK_FIELDS}
+    clock_values.update(extension_days=clock_values["extension_days"] or 0,
+                        hearing_days=clock_values["hearing_days"] or 0)
+    dates = clock_dates(SimpleNamespace(**fields, **clock_values), calendar)
     given_due = values["办结期限"]
     if stored is not None and given_due == stored.due_on and all(
             fields[name] == getattr(stored, name) for name in ("received_on", "channel", "status", "accepted_on")):
-        fields["due_on"] = stored.due_on  # what the export wrote and nothing a clock starts from changed
+        dates["due_on"] = stored.due_on  # what the export wrote and nothing a clock starts from changed
     elif given_due and fields["status"] in OPEN:
-        fields["due_on"] = given_due
-    else:
-        clock_values = {name: getattr(stored, name) if stored else None for name in CLOCK_FIELDS}
-        clock_values.update(extension_days=clock_values["extension_days"] or 0,
-                            hearing_days=clock_values["hearing_days"] or 0)
-        fields["due_on"] = running_due(SimpleNamespace(**fields, **clock_values), calendar)
+        dates["due_on"] = given_due
+    fields.update(dates)
+    # The ledger has no date for a refusal or a forwarding: a stored one stays, an accepted row's is its 受理日期.
+    refused = stored is not None and fields["status"] in (CaseStatus.not_accepted, CaseStatus.forwarded)
+    fields["decided_on"] = fields["accepted_on"] or (stored.decided_on if refused else None)
     return fields
 
 

@@ -15,8 +15,10 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from blueprints.cases.access import visible_petitions
 from blueprints.shared import list_date, official_calendar
+from blueprints.stats.figures import FIGURE_KEYS, figure_condition
 from models import (
     CaseStatus,
+    Category,
     Channel,
     EventKind,
     Leader,
@@ -29,7 +31,16 @@ from models import (
     Unit,
     db,
 )
-from blueprints.cases.workflow import ACTIONS, MAIN_LEADER_POSTS, apply, date_problem, refusal, running_due, steps_of
+from blueprints.cases.workflow import (
+    ACTIONS,
+    MAIN_LEADER_POSTS,
+    apply,
+    clock_dates,
+    date_problem,
+    refusal,
+    set_clock_dates,
+    steps_of,
+)
 
 DUE_SOON_DAYS = 5
 REPEAT_MATCHES = 10
@@ -91,10 +102,18 @@ def petition_list_query(user, args):
         if args.get(name) in {member.value for member in enum_class}:
             query = query.where(column == enum_class(args[name]))
     for name, column in (("township", Petition.township_id), ("unit", Petition.lead_unit_id),
-                         ("leader", Petition.leader_id), ("category", Petition.category_id)):
+                         ("leader", Petition.leader_id)):
         value = args.get(name) or ""
         if value.isascii() and value.isdigit():  # "²" is a digit to isdigit() but not to int()
             query = query.where(column == int(value))
+    category = args.get("category") or ""
+    if category.isascii() and category.isdigit():  # a first-level category takes in its subcategories
+        children = db.select(Category.id).where(Category.parent_id == int(category))
+        query = query.where(or_(Petition.category_id == int(category), Petition.category_id.in_(children)))
+    if args.get("figure") in FIGURE_KEYS:  # a statistics figure's cases (blueprints/stats/figures.py)
+        condition = figure_condition(args["figure"], date.today())
+        if condition is not None:
+            query = query.where(condition)
     start, end = list_date(args, "from"), list_date(args, "to")
     if start:
         query = query.where(Petition.received_on >= start)
@@ -188,7 +207,7 @@ def register_petition(form, author_id: int | None) -> Petition:
         accused_unit_id=form.accused_unit_id.data if form.purpose.data == Purpose.accusation.value else None,
         assigned_from=(form.assigned_from.data or "").strip(), report_due_on=form.report_due_on.data,
         status=CaseStatus.registered)
-    petition.due_on = running_due(petition, official_calendar())
+    set_clock_dates(petition, official_calendar())
     petition.events.append(PetitionEvent(kind=EventKind.registered, happened_on=petition.received_on,
                                          author_id=author_id))
     for entry in form.petitioners.entries:
@@ -271,7 +290,7 @@ def perform_step(petition, action: str, form, user, today: date) -> PetitionEven
         petition.co_units = db.session.scalars(db.select(Unit).where(Unit.id.in_(form.co_unit_ids.data or []))).all()
     event = apply(petition, action, step, values, user.id)
     with db.session.no_autoflush:  # reading the calendar must not flush the half-made change (a second version)
-        petition.due_on = running_due(petition, official_calendar())
+        set_clock_dates(petition, official_calendar())
     return event
 
 
@@ -284,26 +303,30 @@ CLOCK_STATUSES = (CaseStatus.registered, CaseStatus.accepted, CaseStatus.in_prog
 
 
 def recompute_open_deadlines() -> int:
-    """Count every running clock again on the calendar as it is now; returns how many due dates moved.
+    """Count every running clock again on the calendar as it is now; returns how many cases' dates moved.
 
     Called when the calendar changes (a year loaded or confirmed, a day overridden). Rows stream in chunks and
-    each distinct set of clock inputs is counted once, so a million cases take seconds, not a calendar walk each."""
+    each distinct set of clock inputs is counted once, so a million cases take seconds, not a calendar walk each.
+    The stored acceptance and handling due dates of these cases move with them; a finished case keeps its own."""
     calendar = official_calendar()
     names = [column.key for column in CLOCK_INPUTS]
-    counted: dict[tuple, date | None] = {}
+    stored = (Petition.due_on, Petition.acceptance_due_on, Petition.handling_due_on)
+    counted: dict[tuple, dict] = {}
     moved = []
     rows = db.session.execute(
-        db.select(Petition.id, Petition.due_on, *CLOCK_INPUTS)
+        db.select(Petition.id, *stored, *CLOCK_INPUTS)
         .where(or_(Petition.status.in_(CLOCK_STATUSES), Petition.due_on.is_not(None),
                    Petition.report_due_on.is_not(None) & Petition.reported_on.is_(None)))
         .execution_options(yield_per=RECOMPUTE_CHUNK))
     for row in rows:
-        inputs = tuple(row[2:])
+        inputs = tuple(row[1 + len(stored):])
         if inputs not in counted:
-            counted[inputs] = running_due(SimpleNamespace(**dict(zip(names, inputs))), calendar)
-        if counted[inputs] != row.due_on:
-            moved.append({"row_id": row.id, "due_on": counted[inputs]})
+            counted[inputs] = clock_dates(SimpleNamespace(**dict(zip(names, inputs))), calendar)
+        dates = counted[inputs]
+        if tuple(dates.values()) != tuple(row[1:1 + len(stored)]):
+            moved.append({"row_id": row.id, **dates})
     update = db.update(Petition.__table__).where(Petition.__table__.c.id == db.bindparam("row_id"))
     for start in range(0, len(moved), RECOMPUTE_CHUNK):
-        db.session.execute(update.values(due_on=db.bindparam("due_on")), moved[start:start + RECOMPUTE_CHUNK])
+        db.session.execute(update.values({name: db.bindparam(name) for name in moved[0] if name != "row_id"}),
+                           moved[start:start + RECOMPUTE_CHUNK])
     return len(moved)

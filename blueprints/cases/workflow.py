@@ -159,18 +159,21 @@ def apply(petition, action: str, step: str, values: dict, author_id: int | None)
 
 def _accept(petition, values, on, text):
     petition.accepted_on = on
+    petition.decided_on = on
     petition.acceptance_note = text
     return EventKind.accepted
 
 
 def _not_accept(petition, values, on, text):
     petition.acceptance_note = text
+    petition.decided_on = on
     return EventKind.not_accepted
 
 
 def _forward(petition, values, on, text):
     petition.forwarded_to = values["forwarded_to"].strip()
     petition.acceptance_note = text
+    petition.decided_on = on
     return EventKind.forwarded
 
 
@@ -322,3 +325,17 @@ def running_due(petition, calendar) -> date | None:
     """The earliest due date among the running clocks: what lists filter and sort on (`Petition.due_on`)."""
     dues = [clock.due.due for clock in case_clocks(petition, calendar) if clock.running]
     return min(dues) if dues else None
+
+
+def clock_dates(petition, calendar) -> dict[str, date | None]:
+    """The clock dates a petition keeps in its row: `due_on` (the earliest running clock, what lists filter and sort
+    on), and the acceptance and handling due dates the statistics compare with (whether or not still running)."""
+    clocks = {clock.key: clock.due.due for clock in case_clocks(petition, calendar)}
+    return {"due_on": running_due(petition, calendar), "acceptance_due_on": clocks["acceptance"],
+            "handling_due_on": clocks.get("handling")}
+
+
+def set_clock_dates(petition, calendar) -> None:
+    """Store clock_dates() on the petition: after registration, after every step, when the calendar changes."""
+    for name, value in clock_dates(petition, calendar).items():
+        setattr(petition, name, value)

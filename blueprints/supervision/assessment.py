@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, Integer, and_, case, column, or_, true, values
 
 from blueprints.cases.workflow import CLOCK_RULES, MAX_EXTENSION_DAYS
+from blueprints.stats.figures import rate
 from models import (
     AssessmentWeight,
     CaseStatus,
@@ -61,13 +62,6 @@ HANDLING_LOOKBACK = timedelta(days=2 * (CLOCK_RULES["handling"][0] + MAX_EXTENSI
 
 
 # --- the pure parts ----------------------------------------------------------------------------------------------
-
-def rate(part: float, whole: int) -> float | None:
-    """part ÷ whole as a percentage; None when there is nothing to count."""
-    if not whole:
-        return None
-    return 100.0 * part / whole
-
 
 def measure_value(measure: str, part: float, whole: int) -> float | None:
     """What the table shows: a rate in %, the inspection rating as mean points, quota fulfilment capped at 100 %."""
