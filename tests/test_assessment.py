@@ -121,7 +121,8 @@ def county(app, make_unit, make_leader, make_petition, make_session):
               status=CaseStatus.in_progress)                                                 # on time (moved)
     case(town, received_on=date(2026, 4, 17), accepted_on=date(2026, 5, 7), is_repeat=True,
          status=CaseStatus.in_progress)                                                      # late
-    refused = case(town, received_on=date(2026, 5, 10), status=CaseStatus.not_accepted)    # refused on time
+    refused = case(town, received_on=date(2026, 5, 10), status=CaseStatus.not_accepted,
+                   decided_on=date(2026, 5, 12))                                             # refused on time
     persist(app, PetitionEvent(petition_id=refused, kind=EventKind.not_accepted, happened_on=date(2026, 5, 12)))
     case(town, received_on=date(2026, 6, 1), accepted_on=date(2026, 6, 3), leader=li, status=CaseStatus.closed,
          opinion_on=date(2026, 6, 20), closed_on=date(2026, 6, 25), satisfaction=Satisfaction.basically)

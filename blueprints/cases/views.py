@@ -40,6 +40,7 @@ from blueprints.shared import (
     role_required,
     tree_choices,
 )
+from blueprints.stats.figures import COUNT_LABELS, FIGURE_KEYS, PERSON_SUMS
 from models import (
     Attachment,
     AuditAction,
@@ -77,14 +78,25 @@ def petitions():
     """Search, filter and sort the petitions this user may see; personal data masked. Any logged-in user."""
     for problem in list_arg_problems(request.args):
         flash(problem, "warning")
-    query = petition_list_query(current_user, request.args).options(selectinload(Petition.petitioners))
-    page = paginate_petitions(query, per_page=current_app.config["PAGE_SIZE"])
+    query = petition_list_query(current_user, request.args)
+    page = paginate_petitions(query.options(selectinload(Petition.petitioners)),
+                              per_page=current_app.config["PAGE_SIZE"])
+    figure = figure_listed(request.args.get("figure"), query)
     units = db.session.scalars(db.select(Unit).order_by(Unit.sort_order, Unit.name)).all()
     categories = db.session.scalars(db.select(Category).order_by(Category.sort_order, Category.name)).all()
     leaders = db.session.scalars(db.select(Leader).order_by(Leader.sort_order, Leader.name)).all()
     return render_template("cases/list.html", page=page, units=tree_choices(units), categories=tree_choices(categories),
                            leaders=leaders, statuses=CaseStatus, channels=Channel, purposes=Purpose,
-                           today=date.today(), due_soon_days=DUE_SOON_DAYS)
+                           today=date.today(), due_soon_days=DUE_SOON_DAYS, figure=figure)
+
+
+def figure_listed(key: str | None, query) -> tuple[str, int] | None:
+    """(label, exact count) when the list shows a statistics figure's cases: the number to check it against."""
+    if key not in FIGURE_KEYS:
+        return None
+    counted = PERSON_SUMS.get(key, key)
+    total = db.session.scalar(db.select(db.func.count()).select_from(query.order_by(None).subquery()))
+    return COUNT_LABELS[counted], total
 
 
 @bp.route("/new", methods=["GET", "POST"])

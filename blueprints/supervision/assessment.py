@@ -1,31 +1,27 @@
 """Assessment (考核, DOMAIN §4, §7): each measure per unit or leader over a period, counted in SQL, and the scoring.
 
 Every measure is a count of one kind of case (or inspection, or reception day) over another, grouped in SQL by the
-lead unit or the package leader; nothing loads the cases. The two clocks are counted on the official calendar the way
-the case page counts them (blueprints/cases/workflow.py): the due date of each distinct start date is computed here
-in Python, once, and handed to SQL as a VALUES table the cases join on. The pure parts (rates, scores, the weighted
-total, the ranking) are plain functions.
+lead unit or the package leader; nothing loads the cases. The two clocks compare with the due dates each case keeps
+(workflow.set_clock_dates, counted on the official calendar the way the case page counts them). The pure parts
+(rates, scores, the weighted total, the ranking) are plain functions.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, Integer, and_, case, column, or_, true, values
+from sqlalchemy import and_, case, or_, true
 
-from blueprints.cases.workflow import CLOCK_RULES, MAX_EXTENSION_DAYS
 from blueprints.stats.figures import rate
 from models import (
     AssessmentWeight,
     CaseStatus,
-    EventKind,
     Inspection,
     InspectionTarget,
     Leader,
     Petition,
-    PetitionEvent,
     Rating,
     ReceptionQuota,
     ReceptionRecord,
@@ -36,7 +32,6 @@ from models import (
     db,
     reception_session_leader,
 )
-from workdays import Calendar, add_days
 
 BY_UNIT, BY_LEADER = "unit", "leader"
 MEASURES = ("acceptance", "handling", "satisfaction", "repeat", "package", "inspection", "quota")
@@ -56,9 +51,6 @@ RATING_POINTS = {Rating.passed: 100, Rating.basic: 60, Rating.failed: 0}
 RESOLVED = (CaseStatus.closed, CaseStatus.final)
 SATISFIED = (Satisfaction.satisfied, Satisfaction.basically)
 MAX_PERIOD_DAYS = 3 * 366
-# How far before the period a case may have been accepted and still fall due in it: the longest handling clock
-# (with the longest extension) counted as calendar days, with room for working-day counting and long holidays.
-HANDLING_LOOKBACK = timedelta(days=2 * (CLOCK_RULES["handling"][0] + MAX_EXTENSION_DAYS) + 60)
 
 
 # --- the pure parts ----------------------------------------------------------------------------------------------
@@ -161,43 +153,21 @@ def group_column(by: str):
     return Petition.leader_id if by == BY_LEADER else Petition.lead_unit_id
 
 
-def days_between(start: date, end: date) -> list[date]:
-    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
-
-
-def acceptance_due_table(calendar: Calendar, start: date, end: date):
-    """(start, due) for every day a case of the period can have been received on: the acceptance clock."""
-    rows = [(day, add_days(calendar, day, *CLOCK_RULES["acceptance"]).due) for day in days_between(start, end)]
-    return values(column("start", Date), column("due", Date), name="acceptance_due").data(rows).cte()
-
-
-def decided_on():
-    """The day acceptance was decided: accepted_on, or for a refused case the day of its 不予受理 timeline line."""
-    refused_on = (db.select(db.func.min(PetitionEvent.happened_on))
-                  .where(PetitionEvent.petition_id == Petition.id, PetitionEvent.kind == EventKind.not_accepted)
-                  .correlate(Petition).scalar_subquery())
-    return db.func.coalesce(Petition.accepted_on, case((Petition.status == CaseStatus.not_accepted, refused_on)))
-
-
-def received_figures(by: str, start: date, end: date, calendar: Calendar, scope) -> dict[int, list[Figure]]:
+def received_figures(by: str, start: date, end: date, scope) -> dict[int, list[Figure]]:
     """Over the cases received in the period, per unit or leader:
 
-    - on-time acceptance: decided (accepted, or refused with a dated 不予受理 line) on or before the acceptance due
-      date (CLOCK_RULES["acceptance"] on the official calendar, a last day at rest moving to the next working day)
-      ÷ cases decided;
+    - on-time acceptance: decided (accepted, refused or forwarded: `decided_on`) on or before the acceptance due
+      date the case keeps (CLOCK_RULES["acceptance"] on the official calendar) ÷ cases decided;
     - repeat visits: cases marked 重复访 ÷ cases received (the score is 100 − this rate);
     - package cases resolved: package cases (with a responsible leader) now closed or finally decided ÷ package
       cases received.
     """
     group = group_column(by)
-    due = acceptance_due_table(calendar, start, end)
-    decided = decided_on()
     package = Petition.leader_id.is_not(None)
     rows = db.session.execute(
-        db.select(group, count(decided <= due.c.due), db.func.count(decided),
+        db.select(group, count(Petition.decided_on <= Petition.acceptance_due_on), db.func.count(Petition.decided_on),
                   count(Petition.is_repeat.is_(True)), count(), count(package, Petition.status.in_(RESOLVED)),
                   count(package))
-        .join(due, due.c.start == Petition.received_on)
         .where(Petition.received_on.between(start, end), group.is_not(None), scope)
         .group_by(group)
     ).all()
@@ -206,47 +176,17 @@ def received_figures(by: str, start: date, end: date, calendar: Calendar, scope)
             for key, on_time, decided_count, repeats, received, resolved, packages in rows}
 
 
-def handling_extension():
-    """The days an approved extension adds to the handling clock (a requested one adds nothing yet)."""
-    return case((Petition.extension_approved_on.is_not(None), Petition.extension_days), else_=0)
-
-
-def handling_due_table(by: str, start: date, end: date, calendar: Calendar, scope):
-    """(start, extension, due) for each distinct acceptance day and approved extension whose handling due date
-    falls in the period; None when there is none."""
-    group, extension = group_column(by), handling_extension()
-    length, rule = CLOCK_RULES["handling"]
-    pairs = db.session.execute(
-        db.select(Petition.accepted_on, extension).distinct()
-        .where(Petition.accepted_on.between(start - HANDLING_LOOKBACK, end), group.is_not(None), scope)
-    ).all()
-    rows = [(accepted_on, extra, due) for accepted_on, extra in pairs
-            if start <= (due := add_days(calendar, accepted_on, length + extra, rule).due) <= end]
-    if not rows:
-        return None
-    return values(column("start", Date), column("extension", Integer), column("due", Date),
-                  name="handling_due").data(rows).cte()
-
-
-def handling_figures(by: str, start: date, end: date, today: date, calendar: Calendar,
-                     scope) -> dict[int, list[Figure]]:
+def handling_figures(by: str, start: date, end: date, today: date, scope) -> dict[int, list[Figure]]:
     """On-time handling: the opinion issued (opinion_on, else closed_on for cases closed without one on record) on
-    or before the handling due date (60 days from acceptance plus an approved extension, on the official calendar)
-    ÷ cases whose handling due date falls in the period. A clock still running today is not counted yet."""
+    or before the handling due date the case keeps (60 days from acceptance plus an approved extension, on the
+    official calendar) ÷ cases whose handling due date falls in the period. A clock still running today is not
+    counted yet."""
     group = group_column(by)
-    due = handling_due_table(by, start, end, calendar, scope)
-    if due is None:
-        return {}
-    on_time = db.func.coalesce(Petition.opinion_on, Petition.closed_on) <= due.c.due
-    # SQLite compares a DATE column with a VALUES column only after converting the latter, which keeps it from
-    # indexing the VALUES table (one pass over it per case: 20 times slower at 1,000,000 cases); a function's
-    # result has no such affinity. On PostgreSQL the COALESCE is a no-op.
-    accepted_on = db.func.coalesce(Petition.accepted_on, Petition.accepted_on)
+    on_time = db.func.coalesce(Petition.opinion_on, Petition.closed_on) <= Petition.handling_due_on
     rows = db.session.execute(
         db.select(group, count(on_time), count())
-        .join(due, and_(due.c.start == accepted_on, due.c.extension == handling_extension()))
-        .where(Petition.accepted_on.between(start - HANDLING_LOOKBACK, end),  # the accepted_on index narrows it
-               group.is_not(None), scope, or_(due.c.due < today, on_time))
+        .where(Petition.handling_due_on.between(start, end), group.is_not(None), scope,
+               or_(Petition.handling_due_on < today, on_time))
         .group_by(group)
     ).all()
     return {key: [Figure("handling", on_time_count, whole)] for key, on_time_count, whole in rows}
@@ -329,13 +269,12 @@ def row_names(by: str, keys: Iterable[int]) -> dict[int, tuple[str, str]]:
         db.select(Unit.id, Unit.name).where(Unit.id.in_(keys))).all()}
 
 
-def assessment_rows(by: str, start: date, end: date, today: date, calendar: Calendar, scope,
-                    weights: Mapping[str, int]) -> list[Row]:
+def assessment_rows(by: str, start: date, end: date, today: date, scope, weights: Mapping[str, int]) -> list[Row]:
     """The table: one row per unit (lead unit of the cases) or leader (package leader) with anything to count,
     best total first. `scope` is the caller's condition on petitions (blueprints/cases/access.visible_petitions)."""
     rows: dict[int, Row] = {}
-    for found in (received_figures(by, start, end, calendar, scope),
-                  handling_figures(by, start, end, today, calendar, scope),
+    for found in (received_figures(by, start, end, scope),
+                  handling_figures(by, start, end, today, scope),
                   satisfaction_figures(by, start, end, scope),
                   inspection_figures(by, start, end, scope),
                   quota_figures(by, start, end, today)):

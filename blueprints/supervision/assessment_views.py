@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.cases.access import visible_petitions
-from blueprints.shared import commit_or_report, flash_concurrent_change, official_calendar
+from blueprints.shared import commit_or_report, flash_concurrent_change
 from blueprints.supervision import bp
 from blueprints.supervision.assessment import (
     BY_LEADER,
@@ -81,7 +81,7 @@ def render_assessment(weights_form: WeightsForm, stored, status: int = 200):
     if period.validate():
         start, end = period.period(today)
         period.start.data, period.end.data = start, end  # show the dates the table is for
-        rows = assessment_rows(period.by.data, start, end, today, official_calendar(),
+        rows = assessment_rows(period.by.data, start, end, today,
                                visible_petitions(current_user), effective_weights(stored))
     elif status == 200:
         status = 400
