@@ -1,5 +1,5 @@
 """Command-line tasks: `flask --app app init-db | create-user | create-token | seed-demo | backup | import-ledger |
-run-checks`."""
+run-checks | tag-campaigns`."""
 from __future__ import annotations
 
 import secrets
@@ -20,6 +20,7 @@ import demo
 import demo_cases
 import demo_supervision
 from blueprints.cases import ledger
+from blueprints.stats.campaigns import running_campaigns, tag_campaign_cases
 from blueprints.supervision import runs
 from models import ApiToken, CheckKind, CheckTrigger, Role, User, db
 
@@ -165,6 +166,21 @@ def run_checks(today):
                        f"{count.resolved:>8} resolved  {count.kind.label}")
 
 
+@click.command("tag-campaigns")
+@with_appcontext
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Tag the campaigns running on this day "
+              "(YYYY-MM-DD); default: today.")
+def tag_campaigns(today):
+    """Re-tag the cases of the campaigns running today and print each one's counts (for a scheduled job)."""
+    day = today.date() if today else date.today()
+    campaigns = running_campaigns(day)
+    counts = [(campaign, tag_campaign_cases(campaign)) for campaign in campaigns]
+    db.session.commit()
+    click.echo(f"Campaigns running on {day.isoformat()}: {len(campaigns)}")
+    for campaign, (found, handled) in counts:
+        click.echo(f"  #{campaign.id} {campaign.name}: {found} found, {handled} handled")
+
+
 def register(app) -> None:
-    for command in (init_db, create_user, create_token, seed_demo, backup, import_ledger, run_checks):
+    for command in (init_db, create_user, create_token, seed_demo, backup, import_ledger, run_checks, tag_campaigns):
         app.cli.add_command(command)

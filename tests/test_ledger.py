@@ -385,6 +385,8 @@ def test_parser_reads_excel_dates_numbers_and_lists():
     ({"概况": " "}, "概况"),
     ({"信访人姓名": None}, "信访人姓名"),
     ({"是否重复访": "有"}, "是否重复访"),
+    ({"是否受理": "否", "是否办结": "否"}, "受理日期"),  # refused, yet a date of acceptance
+    ({"是否受理": None, "受理日期": None}, "是否办结"),  # closed, never accepted
 ])
 def test_parser_names_the_bad_cell_with_its_excel_row(cells, column):
     _values, problems = parsed(**cells)
@@ -397,9 +399,9 @@ def test_parser_names_the_bad_cell_with_its_excel_row(cells, column):
     ({"是否办结": "否", "回访满意度": "未评价"}, CaseStatus.opinion_issued),
     ({"是否办结": "否", "回访满意度": None, "处理意见": None}, CaseStatus.in_progress),
     ({"是否办结": "否", "回访满意度": None, "处理意见": None, "责任单位": None}, CaseStatus.accepted),
-    ({"是否办结": "否", "回访满意度": None, "处理意见": None, "责任单位": None, "是否受理": "否"},
+    ({"是否办结": "否", "回访满意度": None, "处理意见": None, "责任单位": None, "是否受理": "否", "受理日期": None},
      CaseStatus.not_accepted),
-    ({"是否办结": "否", "回访满意度": None, "处理意见": None, "责任单位": None, "是否受理": "转送"},
+    ({"是否办结": "否", "回访满意度": None, "处理意见": None, "责任单位": None, "是否受理": "转送", "受理日期": None},
      CaseStatus.forwarded),
     ({"是否办结": "否", "回访满意度": None, "处理意见": None, "责任单位": None, "是否受理": None},
      CaseStatus.registered),

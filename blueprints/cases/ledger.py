@@ -354,6 +354,12 @@ def parse_row(line: int, cells: dict, today: date) -> tuple[dict, list[Problem]]
         problem("受理日期", _l("required when the case is accepted (是否受理 = 是)"))
     if values["是否办结"] and not clean(cells.get("办结日期")):
         problem("办结日期", _l("required when the case is closed (是否办结 = 是)"))
+    # The statistics count the dates: a row whose dates contradict its 是否受理 / 是否办结 would be counted
+    # otherwise than it reads.
+    if values["是否受理"] in (NOT_ACCEPTED, FORWARDED) and values["受理日期"]:
+        problem("受理日期", _l("must be empty when the case was not accepted here (是否受理 = 否 or 转送)"))
+    if values["是否办结"] and values["是否受理"] != ACCEPTED:
+        problem("是否办结", _l("a case is closed only after it was accepted (是否受理 = 是)"))
     for column in ("受理日期", "办结日期", "办结期限"):
         if received and values[column] and values[column] < received:
             problem(column, _l("earlier than the date received (信访日期)"))

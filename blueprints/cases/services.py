@@ -17,6 +17,7 @@ from blueprints.cases.access import visible_petitions
 from blueprints.shared import list_date, official_calendar
 from blueprints.stats.figures import FIGURE_KEYS, figure_condition
 from models import (
+    CampaignCase,
     CaseStatus,
     Category,
     Channel,
@@ -108,12 +109,19 @@ def petition_list_query(user, args):
             query = query.where(column == int(value))
     category = args.get("category") or ""
     if category.isascii() and category.isdigit():  # a first-level category takes in its subcategories
-        children = db.select(Category.id).where(Category.parent_id == int(category))
-        query = query.where(or_(Petition.category_id == int(category), Petition.category_id.in_(children)))
+        ids = [int(category), *db.session.scalars(db.select(Category.id).where(Category.parent_id == int(category)))]
+        # One id as an equality, so a leaf category's list keeps walking its index newest first.
+        query = query.where(Petition.category_id == ids[0] if len(ids) == 1 else Petition.category_id.in_(ids))
     if args.get("figure") in FIGURE_KEYS:  # a statistics figure's cases (blueprints/stats/figures.py)
         condition = figure_condition(args["figure"], date.today())
         if condition is not None:
             query = query.where(condition)
+    campaign = args.get("campaign") or ""
+    if campaign.isascii() and campaign.isdigit():  # a campaign's tagged cases (blueprints/stats/campaigns.py)
+        tagged = db.select(CampaignCase.petition_id).where(CampaignCase.campaign_id == int(campaign))
+        if args.get("campaign_tag") in ("found", "handled"):
+            tagged = tagged.where(getattr(CampaignCase, args["campaign_tag"]).is_(True))
+        query = query.where(Petition.id.in_(tagged))
     start, end = list_date(args, "from"), list_date(args, "to")
     if start:
         query = query.where(Petition.received_on >= start)

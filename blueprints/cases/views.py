@@ -30,6 +30,7 @@ from blueprints.cases.services import (
     register_petition,
 )
 from blueprints.cases.workflow import case_clocks, steps_of
+from blueprints.stats.campaigns import petition_campaigns
 from blueprints.shared import (
     PostForm,
     active_leaders,
@@ -227,7 +228,7 @@ def render_petition(item, revealed: bool = False, failed=None, conflict: bool = 
                            today=date.today(), may_reveal=may_see_personal_data(current_user, item),
                            revealed=revealed, form=PostForm(), action_forms=forms, open_action=failed and failed[0],
                            conflict_form=failed[1] if conflict else None, upload_form=upload_form_for(current_user),
-                           action_titles=ACTION_TITLES)
+                           action_titles=ACTION_TITLES, campaigns=petition_campaigns(item.id))
 
 
 @bp.route("/<int:petition_id>/reveal", methods=["POST"])

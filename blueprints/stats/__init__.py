@@ -10,3 +10,5 @@ bp = Blueprint("stats", __name__)
 blueprint_roles(bp, Role.admin, Role.clerk, Role.supervisor, Role.leader, Role.handler)
 
 from blueprints.stats import dashboard_views  # noqa: E402,F401  (dashboard, breakdowns, trend, workbook)
+from blueprints.stats import annual_views  # noqa: E402,F401  (the year's work report and its workbook)
+from blueprints.stats import campaign_views  # noqa: E402,F401  (campaigns: tagging and their figures)

@@ -171,14 +171,16 @@ class Period:
         return (self.end - self.start).days + 1
 
     def last_year(self) -> Period:
-        """The same days a year earlier; 29 February becomes the 28th."""
-        return Period(_year_earlier(self.start), _year_earlier(self.end))
+        """The same days a year earlier. A month's last day stays its last day (February 2029 compares with the
+        whole of February 2028), so 29 February becomes the 28th."""
+        return Period(_year_earlier(self.start), _year_earlier(self.end, keep_month_end=True))
 
 
-def _year_earlier(day: date) -> date:
-    if day.month == 2 and day.day == 29:
-        return date(day.year - 1, 2, 28)
-    return day.replace(year=day.year - 1)
+def _year_earlier(day: date, keep_month_end: bool = False) -> date:
+    last_day = month_calendar.monthrange(day.year - 1, day.month)[1]
+    if keep_month_end and day.day == month_calendar.monthrange(day.year, day.month)[1]:
+        return date(day.year - 1, day.month, last_day)
+    return date(day.year - 1, day.month, min(day.day, last_day))
 
 
 PRESETS = {"month": _l("This month"), "quarter": _l("This quarter"), "year": _l("This year")}
