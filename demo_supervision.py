@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from blueprints.stats.campaigns import tag_campaign_cases
 from models import (
+    Campaign,
     CaseStatus,
     Inspection,
     InspectionMethod,
@@ -93,3 +95,13 @@ def load(today: date) -> None:
                                    happened_on=inspected_on, text="催办后仍无进展，下发督办单。"),
         ]
         db.session.add(notice)
+    load_campaign(today, supervisor)
+
+
+def load_campaign(today: date, author: User) -> None:
+    """A month-long 大排查大调处 campaign over the last thirty days, its cases tagged."""
+    campaign = Campaign(name=f"{today.year}年矛盾纠纷大排查大调处专项活动", starts_on=today - timedelta(days=30),
+                        ends_on=today, description="全县范围排查化解信访矛盾纠纷，集中攻坚重复访、积案。",
+                        created_by_id=author.id)
+    db.session.add(campaign)
+    tag_campaign_cases(campaign)

@@ -661,7 +661,7 @@ class Petition(Versioned, db.Model):
         # Period figures (assessment, statistics) select cases accepted or closed in a date range.
         Index("ix_petition_accepted_on", "accepted_on"),
         Index("ix_petition_closed_on", "closed_on"),
-        # Statistics (blueprints/stats/figures.py) count the cases received in a period in one pass; this index
+        # Statistics (figures.py) count the cases received in a period in one pass; this index
         # holds every column a figure, a breakdown or the access condition reads, so the pass reads only the
         # index (SQLite: 0.85 s → 0.15 s for a year at 1,000,000 cases).
         Index("ix_petition_stats", *STATS_COLUMNS),

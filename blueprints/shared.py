@@ -8,19 +8,20 @@ from flask import abort, current_app, flash, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-
-from sqlalchemy.exc import IntegrityError
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField, SelectChoice, SelectMultipleField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
-from sqlalchemy.orm.exc import StaleDataError
 
 from models import CalendarDay, CalendarYear, Leader, Role, Unit, db
 from workdays import Calendar
 
 ALL_ROLES = frozenset(Role)
 
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"  # the media type of every workbook download
 
 def public(view):
     """Mark a view as open to anonymous visitors; every other view requires a login."""

@@ -9,11 +9,11 @@ from datetime import date
 from io import BytesIO
 
 import pytest
+from conftest import persist
 from openpyxl import load_workbook
 
 from blueprints.stats.charts import axis_top, nice_step
-from blueprints.stats.figures import FIGURE_ORDER, preset_period
-from conftest import persist
+from figures import FIGURE_ORDER, preset_period
 from models import (
     CaseStatus,
     Category,

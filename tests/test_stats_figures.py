@@ -11,7 +11,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from blueprints.cases import ledger
-from blueprints.stats.figures import (
+from blueprints.stats.scope import stats_scope
+from figures import (
     COUNT_KEYS,
     FIGURE_KEYS,
     FIGURE_ORDER,
@@ -34,7 +35,6 @@ from blueprints.stats.figures import (
     rates_of,
     year_on_year,
 )
-from blueprints.stats.scope import stats_scope
 from models import (
     CaseStatus,
     Category,

@@ -14,10 +14,9 @@ from audit import record_event
 from blueprints.cases import bp, ledger
 from blueprints.cases.access import SEES_PERSONAL_DATA
 from blueprints.cases.services import petition_list_query
-from blueprints.shared import PostForm, commit_or_report, role_required
+from blueprints.shared import XLSX, PostForm, commit_or_report, role_required
 from models import AuditAction, Role, db
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PROBLEMS_SHOWN = 500  # a page of ten thousand lines helps nobody; the count says how many more there are
 
 

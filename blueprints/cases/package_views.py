@@ -13,7 +13,6 @@ from openpyxl.utils import get_column_letter
 
 from blueprints.cases import bp
 from blueprints.cases.ledger import styled
-from blueprints.cases.ledger_views import XLSX
 from blueprints.cases.packages import (
     is_main_leader,
     latest_entries,
@@ -24,7 +23,7 @@ from blueprints.cases.packages import (
     weekly_report,
 )
 from blueprints.cases.services import DUE_SOON_DAYS
-from blueprints.shared import role_required
+from blueprints.shared import XLSX, role_required
 from models import Role, db
 
 # Leaders among them only when main leaders (may_read_report), checked in report_week.

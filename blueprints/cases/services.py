@@ -14,24 +14,6 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from blueprints.cases.access import visible_petitions
-from blueprints.shared import list_date, official_calendar
-from blueprints.stats.figures import FIGURE_KEYS, figure_condition
-from models import (
-    CampaignCase,
-    CaseStatus,
-    Category,
-    Channel,
-    EventKind,
-    Leader,
-    LeaderPost,
-    Petition,
-    PetitionEvent,
-    Petitioner,
-    Purpose,
-    Role,
-    Unit,
-    db,
-)
 from blueprints.cases.workflow import (
     ACTIONS,
     MAIN_LEADER_POSTS,
@@ -41,6 +23,24 @@ from blueprints.cases.workflow import (
     refusal,
     set_clock_dates,
     steps_of,
+)
+from blueprints.shared import list_date, official_calendar
+from figures import FIGURE_KEYS, figure_condition
+from models import (
+    CampaignCase,
+    CaseStatus,
+    Category,
+    Channel,
+    EventKind,
+    Leader,
+    LeaderPost,
+    Petition,
+    Petitioner,
+    PetitionEvent,
+    Purpose,
+    Role,
+    Unit,
+    db,
 )
 
 DUE_SOON_DAYS = 5
@@ -112,7 +112,7 @@ def petition_list_query(user, args):
         ids = [int(category), *db.session.scalars(db.select(Category.id).where(Category.parent_id == int(category)))]
         # One id as an equality, so a leaf category's list keeps walking its index newest first.
         query = query.where(Petition.category_id == ids[0] if len(ids) == 1 else Petition.category_id.in_(ids))
-    if args.get("figure") in FIGURE_KEYS:  # a statistics figure's cases (blueprints/stats/figures.py)
+    if args.get("figure") in FIGURE_KEYS:  # a statistics figure's cases (figures.py)
         condition = figure_condition(args["figure"], date.today())
         if condition is not None:
             query = query.where(condition)

@@ -8,8 +8,8 @@ from sqlalchemy.orm import selectinload
 
 from audit import record_event
 from blueprints.cases import bp
-from blueprints.cases.attachments import commit_uploads, store_uploads, upload_form_for
 from blueprints.cases.access import may_see_personal_data, visible_petitions
+from blueprints.cases.attachments import commit_uploads, store_uploads, upload_form_for
 from blueprints.cases.forms import (
     ACTION_FORMS,
     ACTION_TITLES,
@@ -30,7 +30,6 @@ from blueprints.cases.services import (
     register_petition,
 )
 from blueprints.cases.workflow import case_clocks, steps_of
-from blueprints.stats.campaigns import petition_campaigns
 from blueprints.shared import (
     PostForm,
     active_leaders,
@@ -41,7 +40,8 @@ from blueprints.shared import (
     role_required,
     tree_choices,
 )
-from blueprints.stats.figures import COUNT_LABELS, FIGURE_KEYS, PERSON_SUMS
+from blueprints.stats.campaigns import petition_campaigns
+from figures import COUNT_LABELS, FIGURE_KEYS, PERSON_SUMS
 from models import (
     Attachment,
     AuditAction,

@@ -18,12 +18,13 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy import and_, or_, true
 
+import figures
 from blueprints.cases.access import READ_ALL
 from blueprints.cases.ledger import styled
 from blueprints.cases.packages import is_main_leader
-from blueprints.stats import figures
 from blueprints.stats.reception_figures import RECEPTION_LABELS, ReceptionLine, reception_counts
 from blueprints.stats.scope import stats_scope
+from blueprints.supervision.access import visible_items, visible_notices
 from models import (
     AccountabilityForm,
     Category,
@@ -154,9 +155,6 @@ def supervision_scopes(user) -> tuple:
     read every case (and the main leaders); otherwise what is addressed to their unit or to them."""
     if user.role in READ_ALL or is_main_leader(user):
         return true(), true(), true()
-    # Imported here: blueprints.cases imports figures.py, which loads this package's views, and the supervision
-    # package imports blueprints.cases back (an import at the top closes that cycle).
-    from blueprints.supervision.access import visible_items, visible_notices
     own = [Inspection.leader_id.in_(db.select(Leader.id).where(Leader.user_id == user.id))]
     if user.unit_id is not None:
         own.append(Inspection.unit_id == user.unit_id)

@@ -9,10 +9,10 @@ from flask import render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from blueprints.shared import role_required
-from blueprints.stats import bp, figures
+import figures
+from blueprints.shared import XLSX, role_required
+from blueprints.stats import bp
 from blueprints.stats.annual import TOP, annual_report, read_year, write_workbook
-from blueprints.stats.dashboard_views import XLSX
 from models import Role
 
 REPORT_ROLES = (Role.admin, Role.clerk, Role.supervisor, Role.leader)

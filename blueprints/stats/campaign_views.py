@@ -31,8 +31,8 @@ from blueprints.stats.campaigns import (
     figure_rows,
     tag_campaign_cases,
 )
-from blueprints.stats.figures import format_rate
 from blueprints.stats.scope import stats_scope
+from figures import format_rate
 from models import Campaign, Role, db
 
 EDITORS = (Role.admin, Role.clerk)

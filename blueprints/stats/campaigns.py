@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, true
 
-from blueprints.stats.figures import COUNT_LABELS, RATES, figure_condition, rate
+from figures import COUNT_LABELS, RATES, figure_condition, rate
 from models import Campaign, CampaignCase, Category, Leader, Petition, Unit, db
 
 TAGS = CampaignCase.__table__  # set statements on the table itself: no ORM bookkeeping per row

@@ -13,7 +13,8 @@ from flask_babel import gettext as _
 from blueprints.reception.services import month_bounds
 from blueprints.shared import list_date
 from blueprints.stats.charts import BarChart, Point, bar_chart
-from blueprints.stats.figures import (
+from blueprints.supervision.assessment import BY_LEADER, BY_UNIT, row_names
+from figures import (
     BREAKDOWNS,
     COUNT_KEYS,
     COUNT_LABELS,
@@ -135,9 +136,6 @@ def group_names(by: str, keys: list) -> dict:
     if by in ("channel", "purpose"):
         return {key: (str(key.label), "", key.value) for key in keys}
     if by in ("township", "unit", "leader"):
-        # Imported here: blueprints.cases imports figures.py, which loads this package's views, and the supervision
-        # package imports blueprints.cases back (an import at the top closes that cycle).
-        from blueprints.supervision.assessment import BY_LEADER, BY_UNIT, row_names
         return {key: (name, note, str(key))
                 for key, (name, note) in row_names(BY_LEADER if by == "leader" else BY_UNIT, keys).items()}
     return category_names(by, keys)

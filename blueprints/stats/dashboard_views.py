@@ -8,6 +8,7 @@ from flask import render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from blueprints.shared import XLSX
 from blueprints.stats import bp, workbook
 from blueprints.stats.dashboard import (
     BREAKDOWN_COUNTS,
@@ -19,7 +20,9 @@ from blueprints.stats.dashboard import (
     trend,
     trend_chart,
 )
-from blueprints.stats.figures import (
+from blueprints.stats.reception_figures import reception_figures
+from blueprints.stats.scope import stats_scope
+from figures import (
     BREAKDOWNS,
     COUNT_LABELS,
     PRESETS,
@@ -28,10 +31,7 @@ from blueprints.stats.figures import (
     format_count,
     format_rate,
 )
-from blueprints.stats.reception_figures import reception_figures
-from blueprints.stats.scope import stats_scope
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DEFAULT_BREAKDOWN = "township"
 
 

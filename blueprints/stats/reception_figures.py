@@ -13,7 +13,8 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, or_, true
 
-from blueprints.stats.figures import Change, Period, rate, year_on_year
+from blueprints.supervision.assessment import BY_LEADER, quota_figures, row_names
+from figures import Change, Period, rate, year_on_year
 from models import Leader, ReceptionBatch, ReceptionRecord, ReceptionSession, Role, SessionStatus, db
 
 SCHEDULED = (SessionStatus.published, SessionStatus.held, SessionStatus.cancelled)  # a draft was never announced
@@ -107,9 +108,6 @@ def reception_counts(user, *periods: Period) -> list[dict[str, int]]:
 def quota_lines(user, period: Period, today: date) -> list[QuotaLine]:
     """Quota fulfilment per active leader with a quota (assessment.quota_figures), in the leaders' order; a unit
     sees its own leaders."""
-    # Imported here: blueprints.cases imports figures.py, which loads this package's views, and the supervision
-    # package imports blueprints.cases back (an import at the top closes that cycle).
-    from blueprints.supervision.assessment import BY_LEADER, quota_figures, row_names
     figures = {key: found[0] for key, found in quota_figures(BY_LEADER, period.start, period.end, today).items()}
     if not figures:
         return []

@@ -12,8 +12,8 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from blueprints.stats.dashboard import BREAKDOWN_COUNTS, BREAKDOWN_RATES, TREND_KEYS, Comparison, GroupRow, Month
-from blueprints.stats.figures import BREAKDOWNS, COUNT_LABELS, RATES, Period, one_decimal
 from blueprints.stats.reception_figures import ReceptionFigures
+from figures import BREAKDOWNS, COUNT_LABELS, RATES, Period, one_decimal
 
 BOLD = Font(bold=True)
 RATE_FORMAT = "0.0"
@@ -56,9 +56,12 @@ def add_sheet(book: Workbook, title: str, header: list[str], widths: list[int]):
 
 
 def append(sheet, values: list, rate_columns=(), bold: bool = False) -> None:
-    """A row; the cells of `rate_columns` (1-based) shown with one decimal."""
+    """A row; the cells of `rate_columns` (1-based) shown with one decimal. A name that starts with = (a unit
+    called "=1+1") stays text, never a formula."""
     sheet.append(values)
     for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str) and cell.value.startswith("="):
+            cell.data_type = "s"
         if cell.column in rate_columns:
             cell.number_format = RATE_FORMAT
         if bold:

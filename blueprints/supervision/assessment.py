@@ -14,7 +14,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, or_, true
 
-from blueprints.stats.figures import rate
+from figures import rate
 from models import (
     AssessmentWeight,
     CaseStatus,
