@@ -17,6 +17,7 @@ from blueprints.api.cases import BUTTONS, CHOICE_ARGS, ID_ARGS, MAX_PER_PAGE
 from blueprints.cases.forms import ACTION_FORMS, MAX_PETITIONERS, PetitionerForm, RegisterForm
 from blueprints.cases.workflow import steps_of
 from blueprints.shared import optional_id
+from figures import BREAKDOWNS, FIGURE_KEYS, FIGURE_ORDER, MAX_PERIOD_DAYS, RATES
 from models import CaseStatus, Channel, CheckKind, CheckRunStatus, CheckTrigger, EventKind, Outcome, Purpose, Role
 
 REF = "#/components/schemas/"
@@ -118,6 +119,9 @@ def list_parameters() -> list[dict]:
     parameters += [{"name": name, "in": "query", "schema": {"type": "string", "format": "date"},
                     "description": "Received on or " + ("after" if name == "from" else "before") + " this day."}
                    for name in ("from", "to")]
+    parameters.append({"name": "figure", "in": "query", "schema": {"type": "string", "enum": sorted(FIGURE_KEYS)},
+                       "description": "Only the cases a statistics figure counts (GET /stats); with from and to, "
+                                      "exactly as many as the figure of that period."})
     parameters += [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
                    {"name": "per_page", "in": "query",
                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 50}}]
@@ -131,6 +135,23 @@ FINDING_PAGES = [
     {"name": "per_page", "in": "query", "description": "Findings per page.",
      "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 50}}]
 DATE = {"type": "string", "format": "date"}
+SPAN = {"type": "object", "required": ["from", "to"], "properties": {"from": DATE, "to": DATE}}
+STATS_PARAMETERS = [
+    *({"name": name, "in": "query", "required": True, "schema": DATE,
+       "description": f"The {which} day of the period (cases received in it), included; at most "
+                      f"{MAX_PERIOD_DAYS} days in all."} for name, which in (("from", "first"), ("to", "last"))),
+    {"name": "by", "in": "query", "schema": {"type": "string", "enum": list(BREAKDOWNS)},
+     "description": "Break the figures down: one entry per township, lead unit, category (first level, with its "
+                    "subcategories), subcategory, channel, purpose or responsible leader."}]
+
+
+def figure_number(key: str) -> dict:
+    """A count is an integer; a rate a percentage with one decimal, null when its whole is zero."""
+    if key in RATES:
+        return {"type": ["number", "null"], "description": f"{RATES[key].part} ÷ {RATES[key].whole} in %."}
+    return {"type": "integer"}
+
+
 NAMED = {"type": "object", "required": ["id", "name"],
          "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}
 
@@ -239,6 +260,27 @@ SCHEMAS = {
                                   "properties": {"items": {"type": "array", "items": ref("Finding")},
                                                  "page": {"type": "integer"}, "per_page": {"type": "integer"},
                                                  "total": {"type": "integer"}, "has_next": {"type": "boolean"}}}}},
+    "Figure": {"type": "object", "required": ["label", "value", "last_year", "change"], "properties": {
+        "label": {"type": "string"}, "value": {"type": ["number", "null"]}, "last_year": {"type": ["number", "null"]},
+        "change": nullable({"type": "object", "required": ["delta", "percent"], "description": "This period "
+                            "against last year: the difference (a rate's in percentage points, one decimal) and "
+                            "the relative change in % (null when last year's figure is 0). Null when either "
+                            "side is a rate of nothing.",
+                            "properties": {"delta": {"type": "number"}, "percent": {"type": ["number", "null"]}}})}},
+    "Stats": {"type": "object", "required": ["period", "last_year", "figures"], "properties": {
+        "period": SPAN, "last_year": SPAN,
+        "figures": {"type": "object", "required": list(FIGURE_ORDER), "additionalProperties": False,
+                    "description": "Every count and rate of DOMAIN §7; counts are integers, rates percentages "
+                                   "with one decimal (null when nothing to count).",
+                    "properties": {key: ref("Figure") for key in FIGURE_ORDER}},
+        "groups": {"type": "array", "description": "With `by`: one entry per group with any item, the most items "
+                   "first; the items without a value (no township, no leader …) last, with key null.",
+                   "items": {"type": "object", "required": ["key", "name", "figures"], "properties": {
+                       "key": {"type": ["integer", "string", "null"], "description": "The id of the unit, "
+                               "leader or category, or the channel's or purpose's value."},
+                       "name": {"type": "string"},
+                       "figures": {"type": "object", "required": list(FIGURE_ORDER), "additionalProperties": False,
+                                   "properties": {key: figure_number(key) for key in FIGURE_ORDER}}}}}}},
     "RegisterInput": register_input(),
     **{f"Action-{action}": action_input(action) for action in ACTION_FORMS},
     "ActionInput": {"oneOf": [ref(f"Action-{action}") for action in ACTION_FORMS],
@@ -307,6 +349,20 @@ PATHS = {
                        *FINDING_PAGES],
         "responses": {"200": ok("The run.", ref("CheckRun")), **error_responses(400, 401, 403),
                       "404": {"description": "No such run.", "content": {JSON: {"schema": ref("Error")}}}}}},
+    "/stats": {"get": {
+        "operationId": "getStats", "tags": ["stats"], "summary": "The figures of a period beside last year's.",
+        "description": "Counts only the cases the caller may see, as the statistics pages do: a unit's user its "
+                       "own cases, and never an accusation against their own unit. `last_year` is the same days a "
+                       "year earlier (29 February becomes the 28th). A count's cases are listed by "
+                       "`/cases?figure=<key>&from=…&to=…` (a persons sum: its batches; a rate: its part), so a "
+                       "number can be checked by counting.",
+        "parameters": STATS_PARAMETERS,
+        "responses": {"200": ok("The figures.", ref("Stats")),
+                      "400": {"description": "A date missing or not YYYY-MM-DD, a range that ends before it starts "
+                                             "or spans more than three years, or an unknown `by`: `field` names "
+                                             "the query argument.",
+                              "content": {JSON: {"schema": ref("Error")}}},
+                      **error_responses(401)}}},
     "/openapi.json": {"get": {"operationId": "openapi", "tags": ["meta"], "summary": "This document.",
                               "responses": {"200": ok("OpenAPI 3.1.", {"type": "object"}),
                                             **error_responses(401)}}},
@@ -321,7 +377,7 @@ DOCUMENT = {
                             "`{\"error\", \"status\", \"field\"}`."},
     "servers": [{"url": "/api/v1"}],
     "security": [{"bearerAuth": []}, {"sessionCookie": []}],
-    "tags": [{"name": name} for name in ("account", "public", "cases", "checks", "meta")],
+    "tags": [{"name": name} for name in ("account", "public", "cases", "checks", "stats", "meta")],
     "paths": PATHS,
     "components": {
         "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"},
