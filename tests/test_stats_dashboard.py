@@ -399,7 +399,7 @@ def test_a_handler_counts_only_the_cases_of_their_unit(client, login, ledger):
     assert listed(client, links[0]) == 2
     rows = breakdown_rows(client.get("/stats/breakdown", query_string={"by": "township", **YEAR_2025})
                           .get_data(as_text=True))
-    assert rows["All"]["count total"][0] == "2" and set(rows) == {"城关镇", "河口镇", "All"}
+    assert rows["合计"]["count total"][0] == "2" and set(rows) == {"城关镇", "河口镇", "合计"}
 
 
 def test_an_accusation_never_counts_for_the_accused_unit(client, login, ledger, make_petition):
@@ -415,7 +415,7 @@ def test_an_accusation_never_counts_for_the_accused_unit(client, login, ledger, 
     assert row(page, "figure-total")["value"][0] == "5" and row(page, "figure-accepted")["value"][0] == "2"
     rows = breakdown_rows(client.get("/stats/breakdown", query_string={"by": "purpose", **YEAR_2025})
                           .get_data(as_text=True))
-    assert rows["All"]["count total"][0] == "5" and not any("Accusation" in name for name in rows)
+    assert rows["合计"]["count total"][0] == "5" and not any("检举控告" in name for name in rows)
 
     login(Role.handler, unit=ledger["bureau"])
     page = client.get("/stats/", query_string=YEAR_2025).get_data(as_text=True)
