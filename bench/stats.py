@@ -9,11 +9,12 @@ backfills decided_on and the due dates and builds ix_petition_stats) and gets be
 
 Then, in-process with Flask's test client logged in as the demo clerk, it times the API for the year
 (`/api/v1/stats?from=…&to=…`, alone and with `by=township` and `by=category`) and the dashboard page
-(`/stats/?period=custom&from=…&to=…`, once it renders figures): one warm-up, then the median of `--repeat` runs.
+(`/stats/?period=custom&from=…&to=…`, once it renders figures): `--warmup` rounds, then the median of `--repeat`
+rounds, the requests taking turns.
 Last, the query plan of the year's count (SQLite must read only ix_petition_stats: a COVERING INDEX; PostgreSQL an
 Index Only Scan) and the time of that one query. Targets: API under 300 ms, page under 500 ms (median).
 
-    .venv/bin/python bench/stats.py [--cases 1000000] [--year 2025] [--repeat 9] [--fresh]
+    .venv/bin/python bench/stats.py [--cases 1000000] [--year 2025] [--warmup 3] [--repeat 9] [--fresh]
     scripts/with-postgres .venv/bin/python bench/stats.py --postgres
 """
 from __future__ import annotations
@@ -96,7 +97,7 @@ def dashboard_renders_figures(client, url: str) -> bool:
     return response.status_code == 200 and "figure=total" in response.get_data(as_text=True)
 
 
-def measure(app, year: int, repeat: int) -> list[tuple[str, str, float, float, float]]:
+def measure(app, year: int, warmup: int, repeat: int) -> list[tuple[str, str, float, float, float]]:
     client = app.test_client()
     response = client.post("/auth/login", data={"username": "clerk", "password": demo.DEMO_PASSWORD})
     assert response.status_code == 302, "the demo clerk could not log in"
@@ -109,8 +110,9 @@ def measure(app, year: int, repeat: int) -> list[tuple[str, str, float, float, f
     else:
         print(f"  {page} does not render the figures yet: not measured", flush=True)
     # The requests take turns round by round, so a busy machine slows them all alike.
-    for _, url in requests:
-        timed(client, url)  # warm-up
+    for _ in range(warmup):
+        for _, url in requests:
+            timed(client, url)
     samples = {url: [] for _, url in requests}
     for _ in range(repeat):
         for _, url in requests:
@@ -122,9 +124,9 @@ def measure(app, year: int, repeat: int) -> list[tuple[str, str, float, float, f
     return results
 
 
-def print_table(results, repeat: int) -> None:
+def print_table(results, warmup: int, repeat: int) -> None:
     print(f"\nServer time in ms: Flask test client in-process, demo clerk, median and fastest of {repeat} requests "
-          f"after one warm-up, the requests taking turns; median CPU time of this process; load average "
+          f"after {warmup} rounds of warm-up, the requests taking turns; median CPU time of this process; load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"{'request':<62}{'median':>8}{'fastest':>8}{'cpu':>8}  target")
     for kind, url, median, fastest, cpu in results:
@@ -133,11 +135,13 @@ def print_table(results, repeat: int) -> None:
 
 
 def explain_year(app, year: int) -> None:
-    """The plan of the year's count as the API runs it for the demo clerk, and the time of that one query."""
+    """The year's count as the API runs it for the demo clerk: its time (each run a transaction of its own, as in a
+    request) and its plan."""
     with app.app_context():
         clerk = db.session.scalar(db.select(User).where(User.username == "clerk"))
         scope, today = stats_scope(clerk), date.today()
         period = figures.Period(date(year, 1, 1), date(year, 12, 31))
+        postgres = db.engine.dialect.name == "postgresql"
         for by in (None, "township"):
             statements = []
 
@@ -145,20 +149,20 @@ def explain_year(app, year: int) -> None:
                 statements.append((statement, parameters))
 
             event.listen(db.engine, "before_cursor_execute", keep)
-            seconds = []
+            milliseconds = []
             for _ in range(5):
                 started = time.perf_counter()
                 figures.count_figures(scope, period, today, by=by)
-                seconds.append(time.perf_counter() - started)
+                milliseconds.append((time.perf_counter() - started) * 1000)
+                db.session.rollback()
             event.remove(db.engine, "before_cursor_execute", keep)
             statement, parameters = statements[-1]
-            postgres = db.engine.dialect.name == "postgresql"
             explain = "EXPLAIN (ANALYZE, BUFFERS) " if postgres else "EXPLAIN QUERY PLAN "
             plan = [" ".join(str(part) for part in (row if postgres else row[3:]))
                     for row in db.session.connection().exec_driver_sql(explain + statement, parameters)]
             wanted = "Index Only Scan using ix_petition_stats" if postgres else "COVERING INDEX ix_petition_stats"
             covered = any(wanted in line for line in plan)
-            print(f"\ncount_figures(clerk, {year}, by={by}): median {statistics.median(seconds) * 1000:.0f} ms of 5; "
+            print(f"\ncount_figures(clerk, {year}, by={by}): median {statistics.median(milliseconds):.0f} ms of 5; "
                   f"{'reads only' if covered else 'does NOT read only'} ix_petition_stats")
             for line in plan:
                 print(f"  {line}")
@@ -169,6 +173,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--year", type=int, default=date.today().year - 1, help="the year counted (last year)")
+    parser.add_argument("--warmup", type=int, default=3, help="rounds of requests before timing")
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--fresh", action="store_true", help="copy the case database again")
     parser.add_argument("--postgres", action="store_true", help="use databases on the server of DATABASE_URL")
@@ -186,7 +191,7 @@ def main() -> None:
     if args.postgres:
         case_bench.vacuum_analyze(target)  # what autovacuum leaves on a live server (an index-only scan needs it)
     print(f"{make_url(target).render_as_string()}: {total:,} cases, {received:,} received in {args.year}", flush=True)
-    print_table(measure(app, args.year, args.repeat), args.repeat)
+    print_table(measure(app, args.year, args.warmup, args.repeat), args.warmup, args.repeat)
     explain_year(app, args.year)
     with app.app_context():
         db.engine.dispose()
