@@ -4,13 +4,13 @@ from __future__ import annotations
 import random
 from functools import cache
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import insert
 
 from blueprints.cases.idnumber import make_id_number
-from blueprints.cases.workflow import CLOCK_RULES
+from blueprints.cases.workflow import clock_dates
 from blueprints.shared import official_calendar
-from workdays import add_days
 from models import (
     CaseStatus,
     Category,
@@ -60,7 +60,7 @@ def load_cases(count: int, seed: int, today: date) -> int:
     leaders = db.session.scalars(db.select(Leader.id)).all()
     first_id = (db.session.scalar(db.select(db.func.max(Petition.id))) or 0) + 1
     statuses = [status for status, weight in STATUS_WEIGHTS for _ in range(weight)]
-    due_on = running_clock_due(official_calendar())
+    clocks = demo_clock_dates(official_calendar())
     written = 0
     while written < count:
         size = min(CHUNK, count - written)
@@ -68,7 +68,7 @@ def load_cases(count: int, seed: int, today: date) -> int:
         for offset in range(size):
             petition_id = first_id + written + offset
             petition, person = demo_petition(rng, petition_id, today, townships, departments, categories, leaders,
-                                             rng.choice(statuses), due_on)
+                                             rng.choice(statuses), clocks)
             petitions.append(petition)
             petitioners.append(person)
             events.extend(demo_timeline(rng, petition, today))
@@ -98,38 +98,34 @@ def demo_timeline(rng, petition, today):
     return lines
 
 
-def running_clock_due(calendar):
-    """The clock dates of a demo petition (workflow.clock_dates for the fields they depend on), counted once per
-    start date: the running clock's due date, and the acceptance and handling due dates."""
+def demo_clock_dates(calendar):
+    """The clock dates of a demo petition (workflow.clock_dates), counted once per distinct set of the inputs the
+    demo varies; the channel matters only while a case waits for acceptance (an assigned case's objection clock)."""
+    blank = {name: None for name in ("extension_approved_on", "review_requested_on", "re_review_requested_on",
+                                     "report_due_on", "reported_on")}
 
     @cache
-    def acceptance_due(received):
-        return add_days(calendar, received, *CLOCK_RULES["acceptance"]).due
+    def dates(status, channel, received, accepted):
+        return clock_dates(SimpleNamespace(status=status, channel=channel, received_on=received, accepted_on=accepted,
+                                           extension_days=0, hearing_days=0, **blank), calendar)
 
-    @cache
-    def handling_due(accepted):
-        return add_days(calendar, accepted, *CLOCK_RULES["handling"]).due if accepted else None
+    def of_petition(status, channel, received, accepted):
+        return dates(status, channel if status is CaseStatus.registered else None, received, accepted)
 
-    def due_on(status, received, accepted):
-        running = (acceptance_due(received) if status is CaseStatus.registered
-                   else handling_due(accepted) if status in (CaseStatus.accepted, CaseStatus.in_progress) else None)
-        return {"due_on": running, "acceptance_due_on": acceptance_due(received),
-                "handling_due_on": handling_due(accepted)}
-
-    return due_on
+    return of_petition
 
 
-def demo_petition(rng, petition_id, today, townships, departments, categories, leaders, status, due_on):
+def demo_petition(rng, petition_id, today, townships, departments, categories, leaders, status, clocks):
     """One petition and its petitioner as insert rows; the first department (the petition office) is never accused."""
     received = today - timedelta(days=rng.randrange(3 * 365))
     persons = rng.choice((1, 1, 1, 1, 2, 3, 5, 8))
     handled = status in HANDLED
     accepted = min(today, received + timedelta(days=rng.randrange(1, 15))) if handled else None
     closed = min(today, accepted + timedelta(days=rng.randrange(5, 60))) if status is CaseStatus.closed else None
-    purpose = rng.choice(PURPOSES)
+    purpose, channel = rng.choice(PURPOSES), rng.choice(CHANNELS)
     petition = {
         "id": petition_id, "number": f"XF{received.year}-{petition_id:07d}", "received_on": received,
-        "channel": rng.choice(CHANNELS), "purpose": purpose,
+        "channel": channel, "purpose": purpose,
         "category_id": rng.choice(categories) if categories else None,
         "summary": rng.choice(MATTERS) + f"（演示数据 {petition_id}）", "persons": persons,
         "is_collective": persons >= 5, "is_repeat": rng.random() < 0.1, "is_skip_level": rng.random() < 0.03,
@@ -137,7 +133,7 @@ def demo_petition(rng, petition_id, today, townships, departments, categories, l
         "acceptance_note": "", "lead_unit_id": rng.choice(departments) if handled and departments else None,
         "leader_id": rng.choice(leaders) if handled and leaders and rng.random() < 0.3 else None,
         "responsible_person": "", "handling_opinion": "", "closure_standard": "",
-        **due_on(status, received, accepted),
+        **clocks(status, channel, received, accepted),
         "decided_on": accepted if accepted else min(today, received + timedelta(days=rng.randrange(1, 10)))
         if status in (CaseStatus.not_accepted, CaseStatus.forwarded) else None,
         "outcome": rng.choice(OUTCOMES) if closed else None, "closed_on": closed,

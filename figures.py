@@ -13,9 +13,11 @@ ones the case keeps (`workflow.set_clock_dates`), counted on the official calend
 from __future__ import annotations
 
 import calendar as month_calendar
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, extract, or_
 
@@ -263,6 +265,25 @@ def count_figures(scope, period: Period, today: date, by: str | None = None) -> 
 def period_counts(scope, period: Period, today: date) -> dict[str, int]:
     """The counts of the whole period (all zero without any item)."""
     return count_figures(scope, period, today).get(None) or dict.fromkeys(COUNT_KEYS, 0)
+
+
+def beside_last_year(scope, period: Period, today: date, by: str | None = None) -> tuple[dict, dict, dict]:
+    """(count_figures of the period, the period's counts, the counts of the same period last year). Every item is
+    in exactly one group (None included), so the groups add up to the period's counts. Counted at the same time: last
+    year's on a connection of its own. Each is one pass over the index (a year at 1,000,000 cases is 0.23 s of
+    SQLite's work, bench/stats.py), so with two cores the answer takes one pass's time instead of two; PostgreSQL
+    already spreads each pass over parallel workers, so there it changes little."""
+    app = current_app._get_current_object()
+
+    def last_year():
+        with app.app_context():  # its own session and connection, removed when the context ends
+            return period_counts(scope, period.last_year(), today)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        before = pool.submit(last_year)
+        groups = count_figures(scope, period, today, by)
+        now = {key: sum(counts[key] for counts in groups.values()) for key in COUNT_KEYS}
+        return groups, now, before.result()
 
 
 def rates_of(counts: dict[str, int]) -> dict[str, float | None]:

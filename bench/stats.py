@@ -32,15 +32,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import cases as case_bench  # noqa: E402  (bench/cases.py: seeding the 1M-case database)
+import checks as check_bench  # noqa: E402  (bench/checks.py: copying it, a year of reception sessions)
 from sqlalchemy import event  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-import cases as case_bench  # noqa: E402  (bench/cases.py: seeding the 1M-case database)
-import checks as check_bench  # noqa: E402  (bench/checks.py: copying it, a year of reception sessions)
 import demo  # noqa: E402
-from app import create_app  # noqa: E402
 import figures  # noqa: E402
-from blueprints.stats.scope import stats_scope  # noqa: E402
+from app import create_app  # noqa: E402
+from blueprints.cases.access import visible_petitions  # noqa: E402
 from models import Petition, User, db  # noqa: E402
 
 TARGETS_MS = {"api": 300, "page": 500}
@@ -139,7 +139,7 @@ def explain_year(app, year: int) -> None:
     request) and its plan."""
     with app.app_context():
         clerk = db.session.scalar(db.select(User).where(User.username == "clerk"))
-        scope, today = stats_scope(clerk), date.today()
+        scope, today = visible_petitions(clerk), date.today()
         period = figures.Period(date(year, 1, 1), date(year, 12, 31))
         postgres = db.engine.dialect.name == "postgresql"
         for by in (None, "township"):

@@ -15,22 +15,11 @@ from models import (
     Satisfaction,
     UnitKind,
 )
+from tests import test_api_cases
 from tests.conftest import persist
-from tests.test_api_cases import Caller
 
+api = test_api_cases.api  # the fixture: api(role=clerk, **kw) gives a caller with its own token
 MARCH = {"from": "2025-03-01", "to": "2025-03-31"}  # last year: 2024-03-01 … 2024-03-31
-
-
-@pytest.fixture
-def api(app, make_user):
-    """api(role, **kw): a new user of that role and a caller with a token made by `flask create-token`."""
-    def factory(role=Role.clerk, **kwargs):
-        user = make_user(role=role, **kwargs)
-        result = app.test_cli_runner().invoke(args=["create-token", user.username])
-        assert result.exit_code == 0, result.output
-        return Caller(app.test_client(), result.output.strip(), user)
-
-    return factory
 
 
 @pytest.fixture

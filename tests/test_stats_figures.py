@@ -11,7 +11,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from blueprints.cases import ledger
-from blueprints.stats.scope import stats_scope
+from blueprints.cases.access import visible_petitions
 from figures import (
     COUNT_KEYS,
     FIGURE_KEYS,
@@ -293,7 +293,7 @@ COMPARED = {
 
 
 def clerk_scope(make_user):
-    return stats_scope(make_user(Role.clerk))
+    return visible_petitions(make_user(Role.clerk))
 
 
 def shown(value, is_rate):
@@ -633,8 +633,8 @@ MAY = Period(date(2025, 5, 1), date(2025, 5, 31))
 def test_figures_count_only_what_the_user_may_see(app, make_user, unit_ledger, role, unit, total):
     user = make_user(role, unit=getattr(unit_ledger, unit) if unit else None)
     with app.app_context():
-        counts = period_counts(stats_scope(user), MAY, date(2025, 6, 1))
-        by_unit = count_figures(stats_scope(user), MAY, date(2025, 6, 1), by="unit")
+        counts = period_counts(visible_petitions(user), MAY, date(2025, 6, 1))
+        by_unit = count_figures(visible_petitions(user), MAY, date(2025, 6, 1), by="unit")
     assert counts["total"] == total
     assert sum(group["total"] for group in by_unit.values()) == total
 
@@ -643,9 +643,9 @@ def test_an_accusation_against_a_unit_never_counts_for_it_in_any_breakdown(app, 
     handler = make_user(Role.handler, unit=unit_ledger.u1)
     with app.app_context():
         for by in ("unit", "purpose", "channel", "township"):
-            groups = count_figures(stats_scope(handler), MAY, date(2025, 6, 1), by=by)
+            groups = count_figures(visible_petitions(handler), MAY, date(2025, 6, 1), by=by)
             assert sum(group["total"] for group in groups.values()) == 3, by
-        purposes = count_figures(stats_scope(handler), MAY, date(2025, 6, 1), by="purpose")
+        purposes = count_figures(visible_petitions(handler), MAY, date(2025, 6, 1), by="purpose")
     assert purposes[Purpose.accusation]["total"] == 1  # P5 only, the accusation against the other unit
 
 
@@ -658,9 +658,9 @@ def test_a_leader_counts_own_package_cases_and_a_main_leader_all(app, make_user,
                               "b": dict(received_on=date(2025, 5, 4), leader=other),
                               "c": dict(received_on=date(2025, 5, 5))})
     with app.app_context():
-        assert period_counts(stats_scope(own), MAY, date(2025, 6, 1))["total"] == 1
-        assert period_counts(stats_scope(main), MAY, date(2025, 6, 1))["packages"] == 2
-        assert period_counts(stats_scope(main), MAY, date(2025, 6, 1))["total"] == 2  # c is no package case
+        assert period_counts(visible_petitions(own), MAY, date(2025, 6, 1))["total"] == 1
+        assert period_counts(visible_petitions(main), MAY, date(2025, 6, 1))["packages"] == 2
+        assert period_counts(visible_petitions(main), MAY, date(2025, 6, 1))["total"] == 2  # c is no package case
 
 
 # --- every figure's case list ------------------------------------------------------------------------------------
@@ -678,7 +678,7 @@ def test_every_figures_case_list_lists_exactly_its_cases(app, client, login, ref
     ids = add_items(make_petition, main_ledger(period.start, refs))
     clerk = login(Role.clerk)
     with app.app_context():
-        counts = period_counts(stats_scope(clerk), period, today)
+        counts = period_counts(visible_petitions(clerk), period, today)
     assert counts == EXPECTED
     span = {"from": period.start.isoformat(), "to": period.end.isoformat()}
     for key in sorted(FIGURE_KEYS):
@@ -714,7 +714,7 @@ def test_a_handlers_case_list_matches_the_handlers_figures(app, client, login, u
     handler = login(Role.handler, unit=unit_ledger.u1)
     span = {"from": MAY.start.isoformat(), "to": MAY.end.isoformat()}
     with app.app_context():
-        counts = period_counts(stats_scope(handler), MAY, date.today())
+        counts = period_counts(visible_petitions(handler), MAY, date.today())
     rows = listed(client, figure="total", **span)
     assert len(rows) == counts["total"] == 3
     assert rows == sorted(unit_ledger.ids[name] for name in ("P1", "P2", "P5"))
@@ -826,8 +826,8 @@ def test_an_imported_ledger_reads_as_its_rows_count(app, client, login, ledger_n
     response = upload(client, rows)
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context():
-        counts = period_counts(stats_scope(clerk), MAY, date.today())
-        channels = count_figures(stats_scope(clerk), MAY, date.today(), by="channel")
+        counts = period_counts(visible_petitions(clerk), MAY, date.today())
+        channels = count_figures(visible_petitions(clerk), MAY, date.today(), by="channel")
     by_hand = count_rows(rows, MAY)
     # On paper: rows 2–11 (10); visits 2 7 8 9 (5 + 2 + 1 + 6 = 14 persons), collective 2 9 (11 persons); letters
     # 3 11, from above 3; online 4 6; phone 5; accepted 2 3 7 8 9 10 11 (7), closed 2 7 9 11 (4); repeat 7 9; from
@@ -863,7 +863,7 @@ def test_a_row_whose_dates_contradict_its_yes_no_cells_is_refused_or_counted_as_
     if upload(client, rows).status_code != 302:
         return  # refused, naming the cells: the office corrects the file first
     with app.app_context():
-        counts = period_counts(stats_scope(clerk), MAY, date.today())
+        counts = period_counts(visible_petitions(clerk), MAY, date.today())
     # By the rows: accepted (是否受理 = 是) 2 and 5; closed among them (是否办结 = 是) 5. The import stores rows
     # 1 2 4 5 with accepted_on and rows 2 3 4 5 with closed_on, so the figures say accepted 4 (1 2 4 5) and closed
     # 3 (2 4 5; row 3 has no acceptance).

@@ -5,8 +5,8 @@ from blueprints.shared import blueprint_roles
 from models import Role
 
 bp = Blueprint("stats", __name__)
-# Figures count only the cases the user may see (blueprints/stats/scope.py): a unit its own, never an
-# accusation against itself.
+# Figures count only the cases the user may see (the case list's condition, cases/access.visible_petitions): a
+# unit its own, never an accusation against itself.
 blueprint_roles(bp, Role.admin, Role.clerk, Role.supervisor, Role.leader, Role.handler)
 
 from blueprints.stats import dashboard_views  # noqa: E402,F401  (dashboard, breakdowns, trend, workbook)

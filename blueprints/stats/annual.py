@@ -1,9 +1,9 @@
 """The year's work report (年度工作报告): totals against last year, the top categories and townships, supervision and
 reception in the year, each an SQL aggregate; and the same tables as a workbook, one sheet per table.
 
-Case figures are the user's (stats_scope) and come from figures.py. Supervision figures are office-wide for those who
-read every case or the main leaders' reports; anyone else counts what is addressed to their unit or to them, as on
-the supervision pages. No table names a petitioner.
+Case figures are the user's (visible_petitions) and come from figures.py. Supervision figures are office-wide for
+those who read every case or the main leaders' reports; anyone else counts what is addressed to their unit or to
+them, as on the supervision pages. No table names a petitioner.
 """
 from __future__ import annotations
 
@@ -19,11 +19,10 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import and_, or_, true
 
 import figures
-from blueprints.cases.access import READ_ALL
+from blueprints.cases.access import READ_ALL, visible_petitions
 from blueprints.cases.ledger import styled
 from blueprints.cases.packages import is_main_leader
 from blueprints.stats.reception_figures import RECEPTION_LABELS, ReceptionLine, reception_counts
-from blueprints.stats.scope import stats_scope
 from blueprints.supervision.access import visible_items, visible_notices
 from models import (
     AccountabilityForm,
@@ -120,13 +119,12 @@ def annual_report(user, year: int, today: date) -> AnnualReport:
     """Every table of the year's report for this user."""
     period = figures.Period(date(year, 1, 1), date(year, 12, 31))
     last_period = period.last_year()
-    scope = stats_scope(user)
+    scope = visible_petitions(user)
     items, notices, inspections = supervision_scopes(user)
     as_of = min(period.end, today)
+    _groups, now, before = figures.beside_last_year(scope, period, today)
     return AnnualReport(
-        year, period, last_period, as_of,
-        figures.compared_lines(figures.period_counts(scope, period, today),
-                               figures.period_counts(scope, last_period, today)),
+        year, period, last_period, as_of, figures.compared_lines(now, before),
         top_groups(scope, "category", period, today), top_groups(scope, "township", period, today),
         inspection_ratings(inspections, period), rectification_figures(items, period, as_of),
         notice_lines(notices, period), accountability_forms(notices, period), reception_lines(user, period))

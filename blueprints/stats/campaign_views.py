@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
+from blueprints.cases.access import visible_petitions
 from blueprints.shared import (
     PostForm,
     commit_or_report,
@@ -31,7 +32,6 @@ from blueprints.stats.campaigns import (
     figure_rows,
     tag_campaign_cases,
 )
-from blueprints.stats.scope import stats_scope
 from figures import format_rate
 from models import Campaign, Role, db
 
@@ -45,7 +45,7 @@ def campaigns():
     page = db.paginate(db.select(Campaign).options(joinedload(Campaign.township), joinedload(Campaign.category))
                        .order_by(Campaign.starts_on.desc(), Campaign.id.desc()),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    totals = campaign_totals([item.id for item in page.items], stats_scope(current_user))
+    totals = campaign_totals([item.id for item in page.items], visible_petitions(current_user))
     return render_template("stats/campaigns.html", page=page, totals=totals, today=date.today(),
                            may_edit=current_user.role in EDITORS, **state_context())
 
@@ -55,7 +55,7 @@ def campaign(campaign_id):
     """A campaign's figures (found, resolved, closed, 调结率), in all and by township and leader, each a link to
     its cases; counts only the cases this user may see."""
     item = get_or_404(Campaign, campaign_id)
-    today, scope = date.today(), stats_scope(current_user)
+    today, scope = date.today(), visible_petitions(current_user)
     tables = {by: figure_rows(item.id, scope, today, by) for by in (None, "township", "leader")}
     return render_template("stats/campaign.html", item=item, tables=tables, today=today, post_form=PostForm(),
                            may_edit=current_user.role in EDITORS, keys=COUNT_KEYS, labels=LABELS,

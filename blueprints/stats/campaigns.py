@@ -2,7 +2,7 @@
 
 Tagging is three set statements in SQL: drop the tags that no longer match, correct the found/handled flags that
 changed, add the cases not tagged yet. A second run therefore changes nothing, and an edit that narrows the period
-or the scope removes what falls out. The figures count the tagged cases the user may see (stats_scope) in one
+or the scope removes what falls out. The figures count the tagged cases the user may see (visible_petitions) in one
 aggregate query with the conditions of figures.py, so each number's link to the case list (`?campaign=<id>`, plus
 `campaign_tag=` or `figure=`) lists the same cases.
 """
@@ -14,8 +14,9 @@ from datetime import date, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, true
 
+from blueprints.supervision.assessment import BY_LEADER, BY_UNIT, row_names
 from figures import COUNT_LABELS, RATES, figure_condition, rate
-from models import Campaign, CampaignCase, Category, Leader, Petition, Unit, db
+from models import Campaign, CampaignCase, Category, Petition, db
 
 TAGS = CampaignCase.__table__  # set statements on the table itself: no ORM bookkeeping per row
 
@@ -173,22 +174,13 @@ def figure_rows(campaign_id: int, scope, today: date, by: str | None = None) -> 
     counts = campaign_counts(campaign_id, scope, today, by)
     if by is None:
         return [FigureRow("", "", counts[None], {})]
-    names = group_names(by, [key for key in counts if key is not None])
+    names = row_names(BY_LEADER if by == "leader" else BY_UNIT, [key for key in counts if key is not None])
     rows = [FigureRow(*names.get(key, (str(key), "")), counts[key], {by: key})
             for key in counts if key is not None]
     rows.sort(key=lambda row: (-row.counts["tagged"], row.name))
     if None in counts:
         rows.append(FigureRow(str(NO_GROUP[by]), "", counts[None], None))
     return rows
-
-
-def group_names(by: str, keys: list[int]) -> dict[int, tuple[str, str]]:
-    """{id: (name, note)} of townships or leaders (a leader's note: the title)."""
-    if by == "leader":
-        query = db.select(Leader.id, Leader.name, Leader.title).where(Leader.id.in_(keys))
-    else:
-        query = db.select(Unit.id, Unit.name, db.literal("")).where(Unit.id.in_(keys))
-    return {key: (name, note) for key, name, note in db.session.execute(query).all()}
 
 
 NO_GROUP = {"township": _l("(no township)"), "leader": _l("(no responsible leader)")}

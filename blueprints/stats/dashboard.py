@@ -21,10 +21,10 @@ from figures import (
     PRESETS,
     Line,
     Period,
+    beside_last_year,
     compared_lines,
     count_figures,
     monthly_counts,
-    period_counts,
     period_problem,
     preset_period,
     rates_of,
@@ -92,10 +92,9 @@ class Comparison:
 
 
 def compare(scope, period: Period, today: date) -> Comparison:
-    """The two period_counts queries of the dashboard."""
-    last_year = period.last_year()
-    now, before = period_counts(scope, period, today), period_counts(scope, last_year, today)
-    return Comparison(period, last_year, now, before, compared_lines(now, before))
+    """The dashboard's two period counts, counted at the same time (figures.beside_last_year)."""
+    _groups, now, before = beside_last_year(scope, period, today)
+    return Comparison(period, period.last_year(), now, before, compared_lines(now, before))
 
 
 # --- breakdowns ----------------------------------------------------------------------------------------------------

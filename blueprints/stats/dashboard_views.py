@@ -1,5 +1,6 @@
 """The statistics dashboard, its breakdowns, the monthly trend, the workbook and the printable report. Every
-statistics role (the blueprint's default) may call them; each counts only the cases stats_scope lets the user see."""
+statistics role (the blueprint's default) may call them; each counts only the cases visible_petitions lets the user
+see."""
 from __future__ import annotations
 
 from datetime import date
@@ -8,6 +9,7 @@ from flask import render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from blueprints.cases.access import visible_petitions
 from blueprints.shared import XLSX
 from blueprints.stats import bp, workbook
 from blueprints.stats.dashboard import (
@@ -21,7 +23,6 @@ from blueprints.stats.dashboard import (
     trend_chart,
 )
 from blueprints.stats.reception_figures import reception_figures
-from blueprints.stats.scope import stats_scope
 from figures import (
     BREAKDOWNS,
     COUNT_LABELS,
@@ -46,13 +47,7 @@ def render_stats(template: str, choice, status: int = 200, **context):
 def dashboard():
     """The figures of the period (this year by default) beside the same period last year, each linked to the cases
     it counts, and the reception figures."""
-    today = date.today()
-    choice = period_choice(request.args, today)
-    if choice.problem:
-        return render_stats("stats/dashboard.html", choice, 400)
-    return render_stats("stats/dashboard.html", choice,
-                        comparison=compare(stats_scope(current_user), choice.period, today),
-                        reception=reception_figures(current_user, choice.period, today))
+    return figures_page("stats/dashboard.html")
 
 
 @bp.route("/breakdown")
@@ -65,7 +60,7 @@ def breakdown():
     problem = choice.problem or (None if by in BREAKDOWNS else _("Choose one of the breakdowns above."))
     if problem:
         return render_stats("stats/breakdown.html", choice, 400, by=by, problem=problem)
-    rows, whole = breakdown_rows(stats_scope(current_user), choice.period, today, by)
+    rows, whole = breakdown_rows(visible_petitions(current_user), choice.period, today, by)
     return render_stats("stats/breakdown.html", choice, by=by, rows=rows, whole=whole, counts=BREAKDOWN_COUNTS,
                         rate_keys=BREAKDOWN_RATES)
 
@@ -74,7 +69,7 @@ def breakdown():
 def trend_page():
     """Items, accepted and closed by month over the 24 months ending with this one: a chart with its table."""
     today = date.today()
-    months = trend(stats_scope(current_user), today)
+    months = trend(visible_petitions(current_user), today)
     return render_stats("stats/trend.html", period_choice(request.args, today), months=months,
                         charts=[trend_chart(months, key) for key in TREND_KEYS])
 
@@ -86,7 +81,7 @@ def dashboard_workbook():
     choice = period_choice(request.args, today)
     if choice.problem:
         return render_stats("stats/dashboard.html", choice, 400)
-    scope = stats_scope(current_user)
+    scope = visible_petitions(current_user)
     target = workbook.dashboard_workbook(
         compare(scope, choice.period, today),
         {by: breakdown_rows(scope, choice.period, today, by) for by in BREAKDOWNS},
@@ -98,10 +93,15 @@ def dashboard_workbook():
 @bp.route("/print")
 def dashboard_print():
     """The figures and reception tables of the period as an A4 report, for the browser's print command."""
+    return figures_page("stats/print.html")
+
+
+def figures_page(template: str):
+    """The period's figures beside last year's and the reception figures in `template`; a bad period: the
+    dashboard with its message (400)."""
     today = date.today()
     choice = period_choice(request.args, today)
     if choice.problem:
         return render_stats("stats/dashboard.html", choice, 400)
-    return render_stats("stats/print.html", choice,
-                        comparison=compare(stats_scope(current_user), choice.period, today),
+    return render_stats(template, choice, comparison=compare(visible_petitions(current_user), choice.period, today),
                         reception=reception_figures(current_user, choice.period, today))
