@@ -17,7 +17,7 @@ test: $(VENV)/.installed $(COMPILED)
 	$(BIN)/python -m pytest
 
 serve: db
-	$(BIN)/gunicorn --workers 4 --bind 127.0.0.1:$(PORT) --access-logfile - 'app:create_app()'
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) 'app:create_app()'
 
 db: $(VENV)/.installed $(COMPILED)
 	$(FLASK) init-db

@@ -7,6 +7,7 @@ worker ever serves a stale schedule. Reading the counter is one primary-key look
 from __future__ import annotations
 
 from collections import OrderedDict
+import threading
 from datetime import date
 from functools import wraps
 
@@ -21,6 +22,7 @@ from models import Leader, ReceptionMethod, ReceptionSession, Revision, Unit, db
 PUBLIC = "public"
 SHOWN_PUBLICLY = (ReceptionSession, Leader, Unit, ReceptionMethod)
 MAX_ENTRIES = 512
+STORING = threading.Lock()  # a gunicorn worker's threads share its cache
 
 
 def raise_revision_on_change(session: Session, flush_context) -> None:
@@ -60,9 +62,10 @@ def cached_public(view):
             if response.status_code != 200:
                 return response
             entry = (response.get_data(), response.mimetype, response.headers.get("Content-Disposition"))
-            responses[key] = entry
-            if len(responses) > MAX_ENTRIES:
-                responses.popitem(last=False)
+            with STORING:
+                responses[key] = entry
+                if len(responses) > MAX_ENTRIES:
+                    responses.popitem(last=False)
         body, mimetype, disposition = entry
         response = Response(body, mimetype=mimetype)
         if disposition:
