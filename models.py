@@ -458,6 +458,23 @@ class ApiToken(db.Model):
         return f"token #{self.id}"
 
 
+class RegistrationKey(db.Model):
+    """An Idempotency-Key an API caller sent with a registration, and the case it registered: the same request sent
+    again (the answer was lost to a timeout or a restart) gets that case back instead of a second one."""
+
+    __tablename__ = "registration_key"
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_registration_key_user_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False)
+    key: Mapped[str] = mapped_column(String(200), nullable=False)
+    body_digest: Mapped[str] = mapped_column(String(64), nullable=False)  # SHA-256 of the request's JSON
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petition.id"), nullable=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+
+    petition: Mapped["Petition"] = relationship()
+
+
 class LoginAttempt(db.Model):
     """A failed login, kept in the database so throttling holds across server workers."""
 

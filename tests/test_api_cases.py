@@ -228,6 +228,34 @@ def test_a_likely_repeat_visit_is_answered_with_the_earlier_cases(app, api, cate
         assert db.session.get(Petition, saved.json["id"]).is_repeat
 
 
+
+def test_a_registration_sent_again_with_its_idempotency_key_returns_the_first_case(app, api, category):
+    clerk, other = api(Role.clerk), api(Role.clerk)
+    key = {"Idempotency-Key": "intake-7f3a-0001"}
+    first = clerk.client.post("/api/v1/cases", json=register_body(category), headers={**clerk.headers, **key})
+    again = clerk.client.post("/api/v1/cases", json=register_body(category), headers={**clerk.headers, **key})
+    assert first.status_code == 201 and "Idempotent-Replayed" not in first.headers
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json["id"] == first.json["id"] and again.headers["Location"] == first.headers["Location"]
+    assert count_petitions(app) == 1
+    # Keys belong to their caller: another clerk's same key is a new registration (a repeat, so it says so).
+    body = register_body(category, repeat_checked=True, is_repeat=True)
+    assert other.client.post("/api/v1/cases", json=body, headers={**other.headers, **key}).status_code == 201
+    assert count_petitions(app) == 2
+
+
+@pytest.mark.parametrize("key, status", [("", 400), ("含中文", 400), ("x" * 201, 400), ("intake-7f3a-0001", 422)])
+def test_a_bad_or_reused_idempotency_key_is_refused_and_saves_nothing(app, api, category, key, status):
+    clerk = api(Role.clerk)
+    sent = {"Idempotency-Key": "intake-7f3a-0001"}
+    assert clerk.client.post("/api/v1/cases", json=register_body(category),
+                             headers={**clerk.headers, **sent}).status_code == 201
+    other_body = register_body(category, summary="另一件事", repeat_checked=True)
+    response = clerk.client.post("/api/v1/cases", json=other_body,
+                                 headers={**clerk.headers, "Idempotency-Key": key.encode().decode("latin-1")})
+    assert response.status_code == status and response.json["field"] == "Idempotency-Key" and response.json["error"]
+    assert count_petitions(app) == 1
+
 # --- workflow steps ----------------------------------------------------------------------------------------------
 
 @pytest.fixture

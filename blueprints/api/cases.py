@@ -17,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, FieldList, FormField, SelectMultipleField
 
 from audit import record_event
-from blueprints.api import bp
+from blueprints.api import bp, idempotency
 from blueprints.cases.access import may_see_personal_data
 from blueprints.cases.forms import ACTION_FORMS, MAX_PETITIONERS, PetitionerForm, RegisterForm
 from blueprints.cases.services import (
@@ -84,8 +84,15 @@ def cases():
 def register():
     """Register a petition from the registration form's fields as JSON; office staff and admins.
 
-    A likely repeat visit is answered 409 with the earlier cases until the body says "repeat_checked": true."""
+    A likely repeat visit is answered 409 with the earlier cases until the body says "repeat_checked": true.
+    With an Idempotency-Key header, the same request sent again answers 200 with the case it registered."""
     body = json_body()
+    key, digest = request.headers.get(idempotency.HEADER), idempotency.body_digest(body)
+    if key is not None:
+        if not idempotency.well_formed(key):
+            raise ApiError(400, _("Give 1 to 200 visible ASCII characters."), idempotency.HEADER)
+        if replay := earlier_registration(key, digest):
+            return replay
     form = RegisterForm(formdata=form_data(body), meta={"csrf": False})
     fill_register_choices(form)
     validate(form, body)
@@ -96,8 +103,26 @@ def register():
             {"id": item.id, "number": item.number, "received_on": item.received_on.isoformat(),
              "status": labelled(item.status)} for item in matches])
     petition = register_petition(form, current_user.id)
-    commit(petition.id)
+    if key is not None:
+        idempotency.remember(current_user.id, key, digest, petition)
+    try:
+        commit(petition.id)
+    except ApiError:
+        if key is not None and (replay := earlier_registration(key, digest)):  # the same key, sent twice at once
+            return replay
+        raise
     return case_detail(petition), 201, {"Location": url_for("api.case", case_id=petition.id)}
+
+
+def earlier_registration(key: str, digest: str):
+    """The answer for a key this caller has used before: the case it registered (200), or 422 for another body."""
+    earlier = idempotency.earlier_registration(current_user.id, key)
+    if earlier is None:
+        return None
+    if earlier.body_digest != digest:
+        raise ApiError(422, _("This Idempotency-Key was sent before with a different request."), idempotency.HEADER)
+    return case_detail(earlier.petition), 200, {"Location": url_for("api.case", case_id=earlier.petition_id),
+                                                "Idempotent-Replayed": "true"}
 
 
 @bp.route("/cases/<int:case_id>")
