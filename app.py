@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flask import Flask, flash, redirect, render_template, request, session, url_for
 from flask_babel import Babel
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
@@ -21,6 +22,7 @@ import commands
 from audit import register_audit_listener
 from blueprints.public.cache import register_revision_listener
 from blueprints import admin, api, auth, cases, public, reception, stats, supervision
+from blueprints.cases.attachments import readable_size
 from blueprints.shared import enforce_access, mask_id_number, mask_phone, navigation_for
 from models import ApiToken, Role, User, db, utcnow
 
@@ -209,7 +211,6 @@ def register_error_handlers(app: Flask) -> None:
         403: _l("You do not have permission to open this page."),
         404: _l("The page you asked for does not exist."),
         405: _l("This page cannot be used that way."),
-        413: _l("The upload is larger than the site accepts."),
         500: _l("Something went wrong on our side. The error has been logged; please try again later."),
     }
 
@@ -229,6 +230,11 @@ def register_error_handlers(app: Flask) -> None:
 
     for code, message in messages.items():
         app.register_error_handler(code, handler(code, message))
+
+    @app.errorhandler(413)
+    def too_large(error):
+        return render_error(413, _("What was sent is larger than the site accepts (at most %(size)s); nothing was "
+                                   "saved.", size=readable_size(app.config["MAX_CONTENT_LENGTH"])))
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

@@ -1,12 +1,9 @@
-"""Command-line tasks: `flask --app app init-db | create-user | create-token | seed-demo | backup | import-ledger |
-run-checks | tag-campaigns`."""
+"""Command-line tasks: `flask --app app init-db | create-user | create-token | seed-demo | backup | restore |
+import-ledger | run-checks | tag-campaigns`."""
 from __future__ import annotations
 
 import secrets
 from datetime import date
-import shutil
-import sqlite3
-import subprocess
 from pathlib import Path
 
 import click
@@ -16,13 +13,14 @@ from flask_babel import force_locale
 from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 
+import backups
 import demo
 import demo_cases
 import demo_supervision
 from blueprints.cases import ledger
 from blueprints.stats.campaigns import running_campaigns, tag_campaign_cases
 from blueprints.supervision import runs
-from models import ApiToken, CheckKind, CheckTrigger, Role, User, db
+from models import ApiToken, CheckKind, CheckTrigger, Petition, Role, User, db
 
 
 @click.command("init-db")
@@ -98,35 +96,32 @@ def seed_demo(seed, cases):
 @click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
 def backup(path):
     """Write a consistent copy of the database to PATH while the site keeps running."""
-    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
-    if url.get_backend_name() == "sqlite":
-        backup_sqlite(url.database, path)
-    elif url.get_backend_name() == "postgresql":
-        backup_postgres(url, path)
-    else:
-        raise click.ClickException(f"backups of {url.get_backend_name()} are not supported")
+    try:
+        backups.backup(database_url(), path)
+    except backups.BackupProblem as problem:
+        raise click.ClickException(str(problem)) from None
     click.echo(f"Backup written to {path}.")
 
 
-def backup_sqlite(database: str, path: Path) -> None:
-    # SQLite's online backup API copies a consistent snapshot even while others write.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(path.suffix + ".part")
-    source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
-    target = sqlite3.connect(partial)
+@click.command("restore")
+@with_appcontext
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.confirmation_option("--yes", prompt="Every record in the database will be replaced by the backup's. Go on?",
+                           help="Do not ask for confirmation.")
+def restore(path):
+    """Replace the database's contents with a backup made by `backup`, then apply any newer migration."""
+    db.engine.dispose()  # no pooled connection of this process holds the database during the restore
     try:
-        source.backup(target)
-    finally:
-        target.close()
-        source.close()
-    partial.replace(path)
+        backups.restore(database_url(), path)
+    except backups.BackupProblem as problem:
+        raise click.ClickException(str(problem)) from None
+    upgrade()
+    cases = db.session.scalar(db.select(db.func.count(Petition.id)))
+    click.echo(f"Restored from {path}: {cases} cases.")
 
 
-def backup_postgres(url, path: Path) -> None:
-    if shutil.which("pg_dump") is None:
-        raise click.ClickException("pg_dump is not installed; install the PostgreSQL client tools")
-    plain_url = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    subprocess.run(["pg_dump", "--format=custom", f"--file={path}", plain_url], check=True)
+def database_url():
+    return make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
 
 
 @click.command("import-ledger")
@@ -182,5 +177,6 @@ def tag_campaigns(today):
 
 
 def register(app) -> None:
-    for command in (init_db, create_user, create_token, seed_demo, backup, import_ledger, run_checks, tag_campaigns):
+    for command in (init_db, create_user, create_token, seed_demo, backup, restore, import_ledger, run_checks,
+                    tag_campaigns):
         app.cli.add_command(command)

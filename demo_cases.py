@@ -6,7 +6,7 @@ from functools import cache
 from datetime import date, timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 from blueprints.cases.idnumber import make_id_number
 from blueprints.cases.workflow import clock_dates
@@ -77,6 +77,9 @@ def load_cases(count: int, seed: int, today: date) -> int:
         db.session.execute(insert(PetitionEvent), events)
         db.session.commit()
         written += size
+    if db.engine.dialect.name == "postgresql":  # the ids were given: move the id sequence past them
+        db.session.execute(text("SELECT setval(pg_get_serial_sequence('petition', 'id'), max(id)) FROM petition"))
+        db.session.commit()
     return written
 
 

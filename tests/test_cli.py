@@ -1,10 +1,11 @@
 """The command-line tasks: init-db, create-user, create-token, seed-demo, backup."""
 import sqlite3
 import subprocess
+from datetime import date
 
 from blueprints.cases.idnumber import is_valid_id_number
 from demo_cases import FIRST_LOAD
-from models import Leader, Petition, Petitioner, ReceptionSession, Role, Unit, User, db
+from models import CaseStatus, Channel, Leader, Petition, Petitioner, Purpose, ReceptionSession, Role, Unit, User, db
 
 
 def run(app, *args, **kwargs):
@@ -71,6 +72,12 @@ def test_seed_demo_adds_generated_petitions_in_bulk(app):
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Petition.id))) == FIRST_LOAD + 150
         assert db.session.scalars(db.select(Petition.summary).order_by(Petition.id).limit(5)).all() == first
+        # The bulk load gives ids itself; a case registered afterwards still gets a free one (PostgreSQL sequence).
+        later = Petition(number="AFTER-DEMO", received_on=date.today(), channel=Channel.visit, purpose=Purpose.claim,
+                         summary="演示数据之后登记", status=CaseStatus.registered)
+        db.session.add(later)
+        db.session.commit()
+        assert later.id == FIRST_LOAD + 151
 
 
 def test_sqlite_backup_writes_a_consistent_copy(sqlite_app, tmp_path):
