@@ -25,5 +25,7 @@ limit_request_field_size = 8190
 max_requests = 5000
 max_requests_jitter = 500
 
+control_socket_disable = True  # no run-time control socket: systemd's signals (deploy/xinfang.service) are enough
+
 accesslog = "-"
 errorlog = "-"
