@@ -11,6 +11,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
+import wtforms
 from wtforms import HiddenField, SelectChoice, SelectMultipleField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -19,6 +20,7 @@ from models import CalendarDay, CalendarYear, Leader, Role, Unit, db
 from workdays import Calendar
 
 ALL_ROLES = frozenset(Role)
+MAX_ID = 2**31 - 1  # the largest id a PostgreSQL integer column holds: a larger number names no record
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"  # the media type of every workbook download
@@ -69,6 +71,19 @@ def enforce_access():
     if current_user.role not in roles:
         abort(403)
     return None
+
+
+def usable_input_only():
+    """before_request of the page blueprints: what no page can use is refused before a view runs. A JSON body
+    (Flask-WTF would hand it to a form as it is: lists, objects, numbers, or a parse that overflows the stack) and a
+    NUL character in the form or the query (a PostgreSQL text value cannot hold one) answer 400; an id in the URL
+    beyond MAX_ID answers 404, as any unknown id does. The JSON API has its own blueprint and checks."""
+    if request.method == "POST" and request.is_json:
+        abort(400)
+    if any(isinstance(value, int) and value > MAX_ID for value in (request.view_args or {}).values()):
+        abort(404)
+    if any("\x00" in value for _name, value in request.values.items(multi=True)):
+        abort(400)
 
 
 def official_calendar() -> Calendar:
@@ -157,11 +172,31 @@ def list_date(args, name: str) -> date | None:
         return None
 
 
+def id_from(value: str | None) -> int | None:
+    """The record id a query argument or form value gives, or None when it is not a whole number up to MAX_ID
+    ("²" is a digit to isdigit() but not to int(), and a larger number would overflow the query)."""
+    text = value or ""
+    if text.isascii() and text.isdigit() and len(text) <= len(str(MAX_ID)) and int(text) <= MAX_ID:
+        return int(text)
+    return None
+
+
 def optional_id(value):
     """Coerce a select value to an id, with "" meaning none."""
     if value in (None, "", "None"):
         return None
     return int(value)
+
+
+class IntegerField(wtforms.IntegerField):
+    """WTForms' IntegerField, with a number longer than any id "not a valid integer value": NumberRange compares
+    through math.isnan(), which overflows past 308 digits, and no field here counts that far."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and len(str(valuelist[0]).strip().lstrip("+-")) > len(str(MAX_ID)):
+            self.data = None
+            raise ValueError(self.gettext("Not a valid integer value."))
+        super().process_formdata(valuelist)
 
 
 class VersionedForm(FlaskForm):

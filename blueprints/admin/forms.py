@@ -5,7 +5,6 @@ from flask_wtf.file import FileAllowed, FileField
 from wtforms import (
     BooleanField,
     DateField,
-    IntegerField,
     PasswordField,
     RadioField,
     SelectField,
@@ -16,7 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from blueprints.auth.forms import MIN_PASSWORD_LENGTH
-from blueprints.shared import VersionedForm, enum_options, optional_id, options
+from blueprints.shared import IntegerField, VersionedForm, enum_options, optional_id, options
 from models import LeaderPost, Role, UnitKind
 
 
@@ -89,8 +88,8 @@ class AuditFilterForm(FlaskForm):
         csrf = False  # a GET filter changes nothing
 
     actor = StringField(_l("User"), validators=[Optional(), Length(max=100)])
-    action = SelectField(_l("Action"), validators=[Optional()])
-    object_type = SelectField(_l("Object type"), validators=[Optional()])
+    action = SelectField(_l("Action"), default="")  # "" (any) is a choice: Optional() would also pass " "
+    object_type = SelectField(_l("Object type"), default="")
     object_id = StringField(_l("Object id"), validators=[Optional(), Length(max=64)])
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])

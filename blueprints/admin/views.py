@@ -19,7 +19,15 @@ from blueprints.admin.services import (
     fill_unit_choices,
     fill_user_choices,
 )
-from blueprints.shared import commit_or_report, enum_options, options, flatten_tree, get_or_404, version_conflict
+from blueprints.shared import (
+    commit_or_report,
+    enum_options,
+    flatten_tree,
+    get_or_404,
+    id_from,
+    options,
+    version_conflict,
+)
 from models import AuditAction, AuditLog, Category, Leader, ReceptionMethod, Role, Unit, User, db
 
 LIST_HEADINGS = {"categories": lambda: _("New content category"), "methods": lambda: _("New reception method")}
@@ -48,8 +56,8 @@ def users():
         query = query.where(User.username.contains(text) | User.display_name.contains(text))
     if role in {r.value for r in Role}:
         query = query.where(User.role == Role(role))
-    if unit_id.isdigit():
-        query = query.where(User.unit_id == int(unit_id))
+    if (unit := id_from(unit_id)) is not None:
+        query = query.where(User.unit_id == unit)
     page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     units = db.session.scalars(db.select(Unit).order_by(Unit.sort_order, Unit.name)).all()
     return render_template("admin/users.html", page=page, units=flatten_tree(units), roles=Role)

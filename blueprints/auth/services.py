@@ -9,6 +9,11 @@ from flask import current_app
 from models import LoginAttempt, as_utc, db, utcnow
 
 
+def throttle_key(username: str) -> str:
+    """The username as failures are counted: lower case, cut to the column (lower() can lengthen it: "İ" → "i̇")."""
+    return username.lower()[:64]
+
+
 def _recent_failures(column, value, since):
     return db.select(LoginAttempt.at).where(column == value, LoginAttempt.at >= since)
 
@@ -20,7 +25,7 @@ def lockout_minutes(username: str, address: str) -> int:
     now = utcnow()
     since = now - window
     waits = []
-    for column, value in ((LoginAttempt.username, username.lower()), (LoginAttempt.address, address)):
+    for column, value in ((LoginAttempt.username, throttle_key(username)), (LoginAttempt.address, address)):
         recent = db.session.scalars(
             _recent_failures(column, value, since).order_by(LoginAttempt.at.desc()).limit(limit)
         ).all()
@@ -31,8 +36,8 @@ def lockout_minutes(username: str, address: str) -> int:
 
 
 def record_failure(username: str, address: str) -> None:
-    db.session.add(LoginAttempt(username=username.lower(), address=address))
+    db.session.add(LoginAttempt(username=throttle_key(username), address=address))
 
 
 def clear_failures(username: str) -> None:
-    db.session.execute(db.delete(LoginAttempt).where(LoginAttempt.username == username.lower()))
+    db.session.execute(db.delete(LoginAttempt).where(LoginAttempt.username == throttle_key(username)))

@@ -12,7 +12,6 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
@@ -23,7 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from blueprints.cases.attachments import check_uploads
 from blueprints.cases.idnumber import is_valid_id_number
-from blueprints.shared import MultiCheckboxField, VersionedForm, enum_options, optional_id
+from blueprints.shared import IntegerField, MultiCheckboxField, VersionedForm, enum_options, optional_id
 from models import Channel, Outcome, Purpose, Resolution, Satisfaction
 
 MAX_PETITIONERS = 20
@@ -165,8 +164,8 @@ class ExtendForm(ActionForm):
 
 
 class OpinionForm(ActionForm):
-    outcome = SelectField(_l("Opinion"), choices=[SelectChoice("", "—"), *enum_options(Outcome)],
-                          validators=[Optional()])
+    # "—" (none yet) is one of the choices: Optional() would also let " " through, which Outcome() refuses.
+    outcome = SelectField(_l("Opinion"), choices=[SelectChoice("", "—"), *enum_options(Outcome)], default="")
     text = TextAreaField(_l("Text of the opinion"), validators=[Optional(), Length(max=5000)])
     required_text = ("submit", "issue")
 
@@ -184,7 +183,7 @@ class ReturnVisitForm(ActionForm):
 
 class CloseForm(ActionForm):
     resolution = SelectField(_l("How it was resolved"), choices=[SelectChoice("", "—"), *enum_options(Resolution)],
-                             validators=[Optional()])
+                             default="")
 
 
 class ReReviewForm(ActionForm):
@@ -195,6 +194,10 @@ class ReReviewForm(ActionForm):
         if self.step.data == "hearing" and (self.ended_on.data is None or
                                            (self.on.data and self.ended_on.data < self.on.data)):
             self.ended_on.errors = [*self.ended_on.errors, _l("A hearing ends on or after the day it starts.")]
+            return False
+        if self.step.data == "hearing" and self.ended_on.data > date.today():  # its days lengthen the clock
+            self.ended_on.errors = [*self.ended_on.errors, _l("A hearing is recorded once it has ended: its end "
+                                                              "cannot be in the future.")]
             return False
         return valid
 

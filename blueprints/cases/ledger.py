@@ -58,6 +58,7 @@ COLUMNS = (
 COLUMN_WIDTHS = {"信访件编号": 16, "内容分类": 24, "信访人姓名": 18, "证件号码": 21, "手机号码": 14, "住址": 24,
                  "概况": 40, "协办单位": 18, "包案领导": 16, "备注": 24}
 MAX_ROWS = 100_000
+MAX_PERSONS = 10_000  # as on the registration form
 EXPORT_BATCH = 500  # petitions fetched and written at a time, so memory stays flat however long the list
 LOOKUP_BATCH = 500  # values per IN (...) when matching rows with stored petitions
 
@@ -280,8 +281,9 @@ def parse_persons(value):
     text = clean(value)
     if not text:
         return 1
-    if not (text.isascii() and text.isdigit()) or int(text) < 1:
-        raise Bad(_l("“%(value)s” is not a whole number of at least 1", value=text))
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(MAX_PERSONS))
+            and 1 <= int(text) <= MAX_PERSONS):
+        raise Bad(_l("“%(value)s” is not a whole number from 1 to %(most)d", value=text, most=MAX_PERSONS))
     return int(text)
 
 

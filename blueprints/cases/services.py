@@ -24,7 +24,7 @@ from blueprints.cases.workflow import (
     set_clock_dates,
     steps_of,
 )
-from blueprints.shared import list_date, official_calendar
+from blueprints.shared import id_from, list_date, official_calendar
 from figures import FIGURE_KEYS, figure_condition
 from models import (
     CampaignCase,
@@ -104,21 +104,20 @@ def petition_list_query(user, args):
             query = query.where(column == enum_class(args[name]))
     for name, column in (("township", Petition.township_id), ("unit", Petition.lead_unit_id),
                          ("leader", Petition.leader_id)):
-        value = args.get(name) or ""
-        if value.isascii() and value.isdigit():  # "²" is a digit to isdigit() but not to int()
-            query = query.where(column == int(value))
-    category = args.get("category") or ""
-    if category.isascii() and category.isdigit():  # a first-level category takes in its subcategories
-        ids = [int(category), *db.session.scalars(db.select(Category.id).where(Category.parent_id == int(category)))]
+        if (ident := id_from(args.get(name))) is not None:
+            query = query.where(column == ident)
+    category = id_from(args.get("category"))
+    if category is not None:  # a first-level category takes in its subcategories
+        ids = [category, *db.session.scalars(db.select(Category.id).where(Category.parent_id == category))]
         # One id as an equality, so a leaf category's list keeps walking its index newest first.
         query = query.where(Petition.category_id == ids[0] if len(ids) == 1 else Petition.category_id.in_(ids))
     if args.get("figure") in FIGURE_KEYS:  # a statistics figure's cases (figures.py)
         condition = figure_condition(args["figure"], date.today())
         if condition is not None:
             query = query.where(condition)
-    campaign = args.get("campaign") or ""
-    if campaign.isascii() and campaign.isdigit():  # a campaign's tagged cases (blueprints/stats/campaigns.py)
-        tagged = db.select(CampaignCase.petition_id).where(CampaignCase.campaign_id == int(campaign))
+    campaign = id_from(args.get("campaign"))
+    if campaign is not None:  # a campaign's tagged cases (blueprints/stats/campaigns.py)
+        tagged = db.select(CampaignCase.petition_id).where(CampaignCase.campaign_id == campaign)
         if args.get("campaign_tag") in ("found", "handled"):
             tagged = tagged.where(getattr(CampaignCase, args["campaign_tag"]).is_(True))
         query = query.where(Petition.id.in_(tagged))

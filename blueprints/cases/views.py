@@ -35,6 +35,7 @@ from blueprints.shared import (
     active_leaders,
     active_units,
     commit_or_report,
+    id_from,
     official_calendar,
     options,
     role_required,
@@ -128,7 +129,8 @@ def unregistered_batch(value: str) -> ReceptionBatch | None:
     """The unsettled reception batch a registration starts from; 404 if it is unknown, settled or registered."""
     if not value:
         return None
-    batch = db.session.get(ReceptionBatch, int(value)) if value.isascii() and value.isdigit() else None
+    ident = id_from(value)
+    batch = db.session.get(ReceptionBatch, ident) if ident is not None else None
     if batch is None or batch.settled or batch.petition is not None:
         abort(404)
     return batch

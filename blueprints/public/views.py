@@ -16,7 +16,7 @@ from blueprints.public.schedule import (
     public_sessions,
     session_uid,
 )
-from blueprints.shared import public
+from blueprints.shared import id_from, public
 from models import Leader, ReceptionMethod, SessionStatus, Unit, as_utc, db
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -36,8 +36,7 @@ def requested_range(default_from: date, default_days: int) -> tuple[date, date]:
 
 
 def int_arg(name):
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return id_from(request.args.get(name))
 
 
 @bp.route("/")

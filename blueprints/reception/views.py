@@ -17,6 +17,7 @@ from blueprints.shared import (
     active_units,
     commit_or_report,
     get_or_404,
+    id_from,
     options,
     role_required,
     tree_choices,
@@ -60,9 +61,10 @@ def sessions():
     status, leader_id, month = args.get("status", ""), args.get("leader", ""), args.get("month", "")
     if status in {s.value for s in SessionStatus}:
         query = query.where(ReceptionSession.status == SessionStatus(status))
-    if leader_id.isdigit():
-        query = query.where(ReceptionSession.leaders.any(Leader.id == int(leader_id)))
-    if len(month) == 7 and month[:4].isdigit() and month[5:].isdigit() and 1 <= int(month[5:]) <= 12:
+    if (leader := id_from(leader_id)) is not None:
+        query = query.where(ReceptionSession.leaders.any(Leader.id == leader))
+    if len(month) == 7 and month.isascii() and month[:4].isdigit() and month[5:].isdigit() \
+            and 1 <= int(month[:4]) <= 9998 and 1 <= int(month[5:]) <= 12:  # 9999-12 would end in year 10000
         first = date(int(month[:4]), int(month[5:]), 1)
         query = query.where(ReceptionSession.day >= first,
                             ReceptionSession.day < date(first.year + first.month // 12, first.month % 12 + 1, 1))

@@ -50,7 +50,7 @@ def read_year(value: str | None, today: date) -> tuple[int | None, str | None]:
     text = (value or "").strip()
     if not text:
         return today.year, None
-    if not (text.isascii() and text.isdigit()):
+    if not (text.isascii() and text.isdigit()) or len(text) > 4:  # int() refuses more than 4,300 digits
         return None, _("Year: “%(value)s” is not a year; give four digits such as %(year)d.",
                        value=text[:40], year=today.year)
     year = int(text)

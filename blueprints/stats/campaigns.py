@@ -44,6 +44,8 @@ BREAKDOWN_COLUMNS = {"township": Petition.township_id, "leader": Petition.leader
 
 def latest_end(start: date) -> date:
     """The last day a campaign starting on `start` may run to: at most a year (1 March → 28 or 29 February)."""
+    if start.year == date.max.year:  # a year on would leave the calendar
+        return date.max
     if start.month == 2 and start.day == 29:
         return date(start.year + 1, 2, 28)
     return start.replace(year=start.year + 1) - timedelta(days=1)

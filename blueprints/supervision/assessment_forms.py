@@ -5,10 +5,10 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, SubmitField
+from wtforms import DateField, HiddenField, SelectField, SubmitField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
-from blueprints.shared import options
+from blueprints.shared import IntegerField, options
 from blueprints.supervision.assessment import BY_LEADER, BY_UNIT, MAX_PERIOD_DAYS, MEASURE_LABELS, MEASURES
 
 

@@ -8,13 +8,13 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileRequired, MultipleFileField
 from sqlalchemy import or_
-from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from blueprints.cases.access import visible_petitions
 from blueprints.cases.attachments import FORMATS, check_uploads
 from blueprints.cases.services import SEARCH_CASE_NUMBER
-from blueprints.shared import MultiCheckboxField, VersionedForm, enum_options, optional_id
+from blueprints.shared import IntegerField, MultiCheckboxField, VersionedForm, enum_options, optional_id
 from blueprints.supervision.inspections import date_problem
 from models import (
     InspectionMethod,

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from flask_babel import gettext as _
 
 from blueprints.cases.attachments import write_uploads
-from blueprints.shared import list_date
+from blueprints.shared import id_from, list_date
 from models import (
     Inspection,
     InspectionEvidence,
@@ -162,8 +162,7 @@ def list_arg_problems(args) -> list[str]:
 
 
 def _id_arg(args, name: str) -> int | None:
-    value = args.get(name) or ""
-    return int(value) if value.isascii() and value.isdigit() else None
+    return id_from(args.get(name))
 
 
 def inspection_list_query(args):

@@ -2,10 +2,10 @@
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import DateField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from blueprints.shared import VersionedForm, optional_id, options
+from blueprints.shared import IntegerField, VersionedForm, optional_id, options
 from blueprints.supervision.items import DEADLINE_IN_WORKING_DAYS, DEADLINE_ON_DATE, MAX_WORKING_DAYS
 
 

@@ -30,7 +30,7 @@ class EscalateForm(VersionedForm):
 
     happened_on = DateField(_l("Date"), validators=[InputRequired()], default=date.today)
     reply_due_on = DateField(_l("New reply deadline"), validators=[Optional()])
-    accountability_form = SelectField(_l("Form of accountability"), validators=[Optional()],
+    accountability_form = SelectField(_l("Form of accountability"), default="",
                                       choices=[SelectChoice("", "—"), *enum_options(AccountabilityForm)])
     decision = TextAreaField(_l("Accountability decision"), validators=[Optional(), Length(max=5000)])
     text = TextAreaField(_l("Note"), validators=[Optional(), Length(max=5000)])
