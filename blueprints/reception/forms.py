@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    IntegerField,
+    HiddenField,
     SelectField,
     StringField,
     SubmitField,
@@ -13,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from blueprints.shared import MultiCheckboxField, VersionedForm, optional_id
+from blueprints.shared import IntegerField, MultiCheckboxField, VersionedForm, optional_id
 from models import LeaderPost
 
 
@@ -86,10 +86,12 @@ class RotaForm(TimeRangeMixin, FlaskForm):
 
 
 class QuotaForm(FlaskForm):
-    """Reception days per month for each post: one field per LeaderPost, named by its value."""
+    """Reception days per month for each post: one field per LeaderPost, named by its value, with the version of each
+    saved quota as it was read (version_<post>)."""
 
 
 for _post in LeaderPost:
     setattr(QuotaForm, _post.value,
             IntegerField(_post.label, validators=[InputRequired(), NumberRange(min=0, max=31)]))
+    setattr(QuotaForm, f"version_{_post.value}", HiddenField())
 QuotaForm.submit = SubmitField(_l("Save quotas"))

@@ -18,7 +18,7 @@ from blueprints.reception.services import (
     uncovered_days,
 )
 from blueprints.reception.views import fill_session_choices
-from blueprints.shared import PostForm, commit_or_report, role_required
+from blueprints.shared import PostForm, commit_or_report, flash_concurrent_change, role_required
 from models import Leader, LeaderPost, ReceptionQuota, ReceptionSession, Role, SessionStatus, db
 
 
@@ -130,24 +130,47 @@ def render_quotas(form, status=200):
     return render_template("reception/quotas.html", form=form, rows=quota_table(*month), month=date(*month, 1)), status
 
 
+def stored_quotas() -> dict:
+    """The saved quota of each post (a post never saved has none)."""
+    return {quota.post: quota for quota in db.session.scalars(db.select(ReceptionQuota))}
+
+
+def quota_data(stored) -> dict:
+    """The form's values: each post's days and the version they were read at ("" when never saved)."""
+    data = {post.value: stored[post].days_per_month if post in stored else 0 for post in LeaderPost}
+    data.update({f"version_{post.value}": stored[post].version if post in stored else "" for post in LeaderPost})
+    return data
+
+
+def changed_since_read(form, stored) -> bool:
+    """Whether a quota was saved, or saved again, after the form was read."""
+    return any(str(form[f"version_{post.value}"].data or "") != (str(stored[post].version) if post in stored else "")
+               for post in LeaderPost)
+
+
 @bp.route("/quotas")
 def quotas():
     """Quotas per post, and per leader and month: required, scheduled and held days."""
-    current = quotas_by_post()
-    return render_quotas(QuotaForm(data={post.value: current.get(post, 0) for post in LeaderPost}))
+    return render_quotas(QuotaForm(data=quota_data(stored_quotas())))
 
 
 @bp.route("/quotas", methods=["POST"])
 @role_required(Role.admin, Role.clerk)
 def save_quotas():
-    """Save the days per month for every post; office staff and admins."""
+    """Save the days per month for every post; office staff and admins. A quota someone saved since the page was
+    loaded is refused (409) with the input kept."""
+    stored = stored_quotas()
     form = QuotaForm()
-    if form.validate_on_submit():
-        for post in LeaderPost:
-            quota = db.session.get(ReceptionQuota, post) or ReceptionQuota(post=post)
-            quota.days_per_month = form[post.value].data
-            db.session.add(quota)
-        if commit_or_report():
-            flash(_("The quotas have been saved."), "success")
-            return redirect(url_for("reception.quotas"))
-    return render_quotas(form, 400)
+    if not form.validate_on_submit():
+        return render_quotas(form, 400)
+    if changed_since_read(form, stored):
+        flash_concurrent_change()
+        return render_quotas(form, 409)
+    for post in LeaderPost:
+        quota = stored.get(post) or ReceptionQuota(post=post)
+        quota.days_per_month = form[post.value].data
+        db.session.add(quota)
+    if not commit_or_report():
+        return render_quotas(form, 409)
+    flash(_("The quotas have been saved."), "success")
+    return redirect(url_for("reception.quotas"))

@@ -1,10 +1,11 @@
 """Who sees which rectification items and notices: supervisors and admins all, a unit or leader what is addressed
-to them (DOMAIN §4), as one SQL condition per kind used by every list, page and count."""
+to them (DOMAIN §4), as one SQL condition per kind used by every list, page and count. Whatever is about an
+accusation against the user's own unit is hidden with the case (DOMAIN §6), from supervisors and admins too."""
 from __future__ import annotations
 
-from sqlalchemy import false, or_, true
+from sqlalchemy import and_, false, or_, true
 
-from models import Leader, RectificationItem, Role, SupervisionNotice, db
+from models import CheckFinding, Inspection, Leader, Petition, RectificationItem, Role, SupervisionNotice, db
 
 SUPERVISORS = frozenset({Role.supervisor, Role.admin})
 
@@ -24,14 +25,34 @@ def _addressed(model, user):
     return or_(*conditions) if conditions else false()
 
 
+def shows_case(column, user):
+    """The condition that the case a record is about (`column`, its petition id) is none, or not an accusation against
+    the user's unit: nobody of the accused unit may learn of it (blueprints/cases/access.visible_petitions)."""
+    if user.unit_id is None:
+        return true()
+    return or_(column.is_(None), column.not_in(db.select(Petition.id).where(Petition.accused_unit_id == user.unit_id)))
+
+
 def visible_items(user):
     """The condition a rectification item must meet for this user to see it."""
-    return _addressed(RectificationItem, user)
+    return and_(_addressed(RectificationItem, user), shows_case(RectificationItem.petition_id, user))
 
 
 def visible_notices(user):
-    """The condition a supervision notice must meet for this user to see it."""
-    return _addressed(SupervisionNotice, user)
+    """The condition a supervision notice must meet for this user to see it (its own case, or its item's)."""
+    items = db.select(RectificationItem.id).where(shows_case(RectificationItem.petition_id, user))
+    return and_(_addressed(SupervisionNotice, user), shows_case(SupervisionNotice.petition_id, user),
+                or_(SupervisionNotice.item_id.is_(None), SupervisionNotice.item_id.in_(items)))
+
+
+def visible_inspections(user):
+    """The condition an inspection must meet for this user (a supervisor or admin) to see it."""
+    return shows_case(Inspection.petition_id, user)
+
+
+def visible_findings(user):
+    """The condition a check finding must meet for this user (a supervisor or admin) to see it."""
+    return shows_case(CheckFinding.petition_id, user)
 
 
 def is_addressee(user, record) -> bool:

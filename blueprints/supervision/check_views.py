@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from blueprints.cases.services import DUE_SOON_DAYS, sqlite_unindexed
 from blueprints.shared import PostForm, get_or_404
 from blueprints.supervision import bp
+from blueprints.supervision.access import visible_findings
 from blueprints.supervision.checks import CASE_KINDS
 from blueprints.supervision.runs import RunInProgress, open_findings, open_in, run_checks
 from models import (
@@ -100,7 +101,7 @@ def counts_of(run_ids: list[int]) -> dict[int, dict[CheckKind, CheckCount]]:
 
 def findings_query(run: CheckRun, kind: CheckKind | None):
     """The run's findings, newest first, with what the page shows of their case, session, leader, unit and item."""
-    query = open_findings(run).options(
+    query = open_findings(run).where(visible_findings(current_user)).options(
         joinedload(CheckFinding.petition).load_only(Petition.id, Petition.number, Petition.summary),
         joinedload(CheckFinding.session), joinedload(CheckFinding.leader), joinedload(CheckFinding.unit),
         selectinload(CheckFinding.item)).order_by(CheckFinding.id.desc())

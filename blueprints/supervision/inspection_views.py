@@ -14,11 +14,13 @@ from blueprints.shared import (
     active_units,
     commit_or_report,
     get_or_404,
+    id_from,
     options,
     tree_choices,
     version_conflict,
 )
 from blueprints.supervision import bp
+from blueprints.supervision.access import visible_inspections
 from blueprints.supervision.inspection_forms import (
     EditInspectionForm,
     EvidenceForm,
@@ -83,9 +85,9 @@ def prefill(args) -> dict:
     ids = {}
     for name in ("round", "petition", "unit", "leader"):
         value = args.get(name) or ""
-        if value and not (value.isascii() and value.isdigit()):
+        ids[name] = id_from(value)
+        if value and ids[name] is None:
             abort(404)
-        ids[name] = int(value) if value else None
     data = {}
     round_ = get_or_404(InspectionRound, ids["round"]) if ids["round"] else None
     if round_:
@@ -125,12 +127,21 @@ def apply_form(form, item: Inspection, target: dict) -> None:
         setattr(item, name, value)
 
 
+def load_inspection(inspection_id: int) -> Inspection:
+    """The inspection unless it is about an accusation against the user's unit (then 404, as if it did not exist)."""
+    item = db.session.scalar(db.select(Inspection).where(Inspection.id == inspection_id,
+                                                         visible_inspections(current_user)))
+    if item is None:
+        abort(404)
+    return item
+
+
 @bp.route("/inspections")
 def inspections():
     """The inspection log, filtered by target kind, rating, method, round, dates, unit and leader."""
     for problem in list_arg_problems(request.args):
         flash(problem, "warning")
-    query = inspection_list_query(request.args).options(
+    query = inspection_list_query(request.args).where(visible_inspections(current_user)).options(
         joinedload(Inspection.unit), joinedload(Inspection.leader), joinedload(Inspection.petition),
         joinedload(Inspection.round))
     page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
@@ -168,7 +179,7 @@ def new_inspection():
 @bp.route("/inspections/<int:inspection_id>/edit", methods=["GET", "POST"])
 def edit_inspection(inspection_id):
     """Edit an inspection; a save over someone else's newer change is refused (409) and the input kept."""
-    item = get_or_404(Inspection, inspection_id)
+    item = load_inspection(inspection_id)
     form = EditInspectionForm(data=form_data(item) if request.method == "GET" else None)
     fill_inspection_choices(form, item)
     status = 200
@@ -195,13 +206,13 @@ def render_inspection(item: Inspection, evidence_form=None, status=200):
 @bp.route("/inspections/<int:inspection_id>")
 def inspection(inspection_id):
     """One inspection: target, findings, rating, evidence and the rectification items opened from it."""
-    return render_inspection(get_or_404(Inspection, inspection_id))
+    return render_inspection(load_inspection(inspection_id))
 
 
 @bp.route("/inspections/<int:inspection_id>/evidence", methods=["POST"])
 def upload_evidence(inspection_id):
     """Add evidence files to an inspection; refused files are named and nothing is stored."""
-    item = get_or_404(Inspection, inspection_id)
+    item = load_inspection(inspection_id)
     form = EvidenceForm()
     if form.validate_on_submit():
         try:
@@ -219,7 +230,9 @@ def upload_evidence(inspection_id):
 @bp.route("/evidence/<int:evidence_id>")
 def inspection_evidence(evidence_id):
     """Send an evidence file, as case files are sent: its own type, a safe name, never cached on the way."""
-    return send_stored(get_or_404(InspectionEvidence, evidence_id))
+    evidence = get_or_404(InspectionEvidence, evidence_id)
+    load_inspection(evidence.inspection_id)
+    return send_stored(evidence)
 
 
 def planned_year(args) -> int | None:
@@ -294,7 +307,8 @@ def show_round(round_id):
     if item is None:
         abort(404)
     shown = current_app.config["PAGE_SIZE"]  # the rest are on the inspection list filtered by the round
-    latest = db.session.scalars(db.select(Inspection).where(Inspection.round_id == item.id)
+    latest = db.session.scalars(db.select(Inspection).where(Inspection.round_id == item.id,
+                                                            visible_inspections(current_user))
                                 .options(joinedload(Inspection.unit), joinedload(Inspection.leader),
                                          joinedload(Inspection.petition))
                                 .order_by(Inspection.inspected_on.desc(), Inspection.id.desc()).limit(shown + 1)).all()

@@ -16,14 +16,21 @@ from blueprints.shared import (
     ALL_ROLES,
     active_units,
     commit_or_report,
-    get_or_404,
+    id_from,
     official_calendar,
     role_required,
     tree_choices,
     version_conflict,
 )
 from blueprints.supervision import bp
-from blueprints.supervision.access import is_addressee, supervises, visible_items, visible_notices
+from blueprints.supervision.access import (
+    is_addressee,
+    supervises,
+    visible_findings,
+    visible_inspections,
+    visible_items,
+    visible_notices,
+)
 from blueprints.supervision.item_forms import ItemForm, ProgressForm, SignOffForm, VerifyForm, item_refusal
 from blueprints.supervision.items import (
     DEADLINE_IN_WORKING_DAYS,
@@ -77,7 +84,7 @@ def index():
     today = date.today()
     if supervises(current_user):
         return render_template("supervision/index.html", overview=True, levels=NoticeLevel, today=today,
-                               **supervisor_overview(today))
+                               **supervisor_overview(today, current_user))
     items = db.session.scalars(
         db.select(RectificationItem).where(visible_items(current_user),
                                            RectificationItem.status == RectificationStatus.open)
@@ -88,15 +95,17 @@ def index():
     return render_template("supervision/index.html", overview=False, items=items, notices=waiting, today=today)
 
 
-def supervisor_overview(today: date) -> dict:
+def supervisor_overview(today: date, user) -> dict:
     """Counts of open and overdue items, open notices by level, notices past their reply deadline, and the first
     rows of the overdue lists; all counted in SQL."""
-    open_items = db.select(RectificationItem).where(RectificationItem.status == RectificationStatus.open)
+    open_items = db.select(RectificationItem).where(RectificationItem.status == RectificationStatus.open,
+                                                    visible_items(user))
     overdue = open_items.where(RectificationItem.deadline < today)
     late = db.select(SupervisionNotice).where(SupervisionNotice.replied_on.is_(None),
-                                              SupervisionNotice.reply_due_on < today)
+                                              SupervisionNotice.reply_due_on < today, visible_notices(user))
     by_level = dict(db.session.execute(
-        db.select(SupervisionNotice.level, func.count()).where(SupervisionNotice.replied_on.is_(None))
+        db.select(SupervisionNotice.level, func.count()).where(SupervisionNotice.replied_on.is_(None),
+                                                               visible_notices(user))
         .group_by(SupervisionNotice.level)).all())
     return {
         "counts": {"open_items": count(open_items), "overdue_items": count(overdue), "late_notices": count(late)},
@@ -153,8 +162,8 @@ def item_filters(args, today: date) -> list:
         conditions += [RectificationItem.status == RectificationStatus.open, RectificationItem.deadline < today]
     unit = args.get("unit", "")
     if unit:
-        if unit.isascii() and unit.isdigit():
-            conditions.append(RectificationItem.unit_id == int(unit))
+        if (ident := id_from(unit)) is not None:
+            conditions.append(RectificationItem.unit_id == ident)
         else:
             flash(_("Unit: “%(value)s” is not a unit; showing every unit.", value=unit[:40]), "warning")
     return conditions
@@ -176,8 +185,8 @@ class ItemSources:
 
 
 def item_sources() -> ItemSources:
-    return ItemSources(inspection=record_from_arg(Inspection, "inspection"),
-                       finding=record_from_arg(CheckFinding, "finding"),
+    return ItemSources(inspection=record_from_arg(Inspection, "inspection", visible_inspections(current_user)),
+                       finding=record_from_arg(CheckFinding, "finding", visible_findings(current_user)),
                        petition=record_from_arg(Petition, "petition", visible_petitions(current_user)))
 
 
@@ -223,7 +232,7 @@ def new_item():
 @bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"])
 def edit_item(item_id):
     """Change an open item (addressee, measures, deadline); a stale save is refused (409). Supervisors, admins."""
-    item = get_or_404(RectificationItem, item_id)
+    item = load_item(item_id)
     if item.status is not RectificationStatus.open:
         flash(item_refusal("closed"), "danger")
         return redirect(url_for("supervision.item", item_id=item.id))
@@ -247,10 +256,13 @@ def checked_deadline(form, inspection, petition) -> date | None:
     the reason next to its field: before the inspection or the opening, a rest day, the accused unit."""
     calendar, today = official_calendar(), date.today()
     inspected_on = inspection.inspected_on if inspection else None
-    problems = []
     key = opening_refusal(form.opened_on.data, today, inspected_on)
-    if key:
-        problems.append((form.opened_on, item_refusal(key, day=inspected_on and inspected_on.isoformat())))
+    if key:  # the deadline is counted from the opening date (a future one may be the calendar's last day)
+        message = item_refusal(key, day=inspected_on and inspected_on.isoformat())
+        form.opened_on.errors = [*form.opened_on.errors, message]
+        accused_refusal(form, petition)
+        return None
+    problems = []
     if form.deadline_kind.data == DEADLINE_IN_WORKING_DAYS:
         due = working_days_deadline(calendar, form.opened_on.data, form.working_days.data)
         deadline, field, provisional = due.due, form.working_days, due.provisional

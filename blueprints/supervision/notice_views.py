@@ -19,13 +19,14 @@ from blueprints.shared import (
     active_units,
     commit_or_report,
     get_or_404,
+    id_from,
     options,
     role_required,
     tree_choices,
     version_conflict,
 )
 from blueprints.supervision import bp
-from blueprints.supervision.access import is_addressee, supervises, visible_notices
+from blueprints.supervision.access import is_addressee, supervises, visible_findings, visible_items, visible_notices
 from blueprints.supervision.items import addressee_of_finding, addresses_accused_unit
 from blueprints.supervision.notice_forms import (
     ESCALATION_FIELDS,
@@ -70,9 +71,10 @@ def record_from_arg(model, name: str, *conditions):
     value = request.args.get(name, "")
     if not value:
         return None
-    if not (value.isascii() and value.isdigit()):
+    ident = id_from(value)
+    if ident is None:
         abort(404)
-    found = db.session.scalar(db.select(model).where(model.id == int(value), *conditions))
+    found = db.session.scalar(db.select(model).where(model.id == ident, *conditions))
     if found is None:
         abort(404)
     return found
@@ -195,8 +197,8 @@ def notice_filters(args) -> list:
               "warning")
     unit = args.get("unit", "")
     if unit:
-        if unit.isascii() and unit.isdigit():
-            conditions.append(SupervisionNotice.unit_id == int(unit))
+        if (ident := id_from(unit)) is not None:
+            conditions.append(SupervisionNotice.unit_id == ident)
         else:
             flash(_("Unit: “%(value)s” is not a unit; showing every unit.", value=unit[:40]), "warning")
     return conditions
@@ -223,8 +225,8 @@ class NoticeSources:
 
 def notice_sources() -> NoticeSources:
     return NoticeSources(petition=record_from_arg(Petition, "petition", visible_petitions(current_user)),
-                         item=record_from_arg(RectificationItem, "item"),
-                         finding=record_from_arg(CheckFinding, "finding"))
+                         item=record_from_arg(RectificationItem, "item", visible_items(current_user)),
+                         finding=record_from_arg(CheckFinding, "finding", visible_findings(current_user)))
 
 
 def notice_defaults(sources: NoticeSources) -> dict:
@@ -321,7 +323,7 @@ def render_notice(notice, failed=None):
 @bp.route("/notices/<int:notice_id>/escalate", methods=["POST"])
 def escalate_notice(notice_id):
     """Escalate a notice one level (督办 needs a reply deadline, 问责 its form and decision); supervisors, admins."""
-    notice = get_or_404(SupervisionNotice, notice_id)
+    notice = load_notice(notice_id)
     failed = escalation_step(notice, EscalateForm(), lambda form: render_notice(notice, ("escalate", form)))
     return failed or redirect(url_for("supervision.notice", notice_id=notice.id))
 
@@ -335,6 +337,7 @@ def reply_notice(notice_id):
     addressee = is_addressee(current_user, notice)
     if not (addressee or supervises(current_user)):
         abort(403, notice_refusal("not_addressee"))
+    notice = load_notice(notice_id)  # 404 when it is about an accusation against the user's unit
     form = ReplyForm()
 
     def render(form):
