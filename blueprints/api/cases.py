@@ -5,6 +5,7 @@ validation and its messages are the pages' own; errors answer {"error", "status"
 """
 from __future__ import annotations
 
+from collections import deque
 from datetime import date
 
 from flask import current_app, request, url_for
@@ -32,7 +33,7 @@ from blueprints.cases.services import (
 )
 from blueprints.cases.views import REGISTRARS, action_form, fill_register_choices, load_visible
 from blueprints.cases.workflow import case_clocks, steps_of
-from blueprints.shared import list_date, mask_id_number, mask_phone, official_calendar, role_required
+from blueprints.shared import MAX_ID, list_date, mask_id_number, mask_phone, official_calendar, role_required
 from models import AuditAction, CaseStatus, Channel, Petition, Purpose, db
 
 MAX_PER_PAGE = 100
@@ -125,7 +126,7 @@ def earlier_registration(key: str, digest: str):
                                                 "Idempotent-Replayed": "true"}
 
 
-@bp.route("/cases/<int:case_id>")
+@bp.route(f"/cases/<int(max={MAX_ID}):case_id>")
 def case(case_id):
     """One case with its clocks, timeline and the steps the caller may take; any caller who may see it.
 
@@ -140,7 +141,7 @@ def case(case_id):
     return case_detail(item, revealed)
 
 
-@bp.route("/cases/<int:case_id>/actions", methods=["POST"])
+@bp.route(f"/cases/<int(max={MAX_ID}):case_id>/actions", methods=["POST"])
 def act(case_id):
     """Take one workflow step ({"action", "step", "on", "text", "version", …}); the case page's roles and rules."""
     item = load_visible(case_id)
@@ -165,10 +166,26 @@ def act(case_id):
 # --- reading the request -----------------------------------------------------------------------------------------
 
 def json_body() -> dict:
-    body = request.get_json(silent=True)
+    """The JSON object sent; 400 for anything else, and for text holding a NUL (PostgreSQL text cannot)."""
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes (silent= only covers ValueError)
+        body = None
     if not isinstance(body, dict):
         raise ApiError(400, _("Send a JSON object in the body, with Content-Type: application/json."))
+    waiting = deque(body.items())
+    while waiting:
+        name, value = waiting.popleft()
+        if isinstance(value, str) and "\x00" in value:
+            raise ApiError(400, not_understood(), name)
+        if isinstance(value, (dict, list)):
+            keys = value.keys() if isinstance(value, dict) else range(len(value))
+            waiting.extend((f"{name}-{key}", value[key]) for key in keys)  # petitioners-0-name, as the form names it
     return body
+
+
+def not_understood() -> str:
+    return _("The request could not be understood. Please check what you entered and try again.")
 
 
 def checked_list_args(args) -> int:
@@ -177,8 +194,8 @@ def checked_list_args(args) -> int:
         if args.get(name) and args[name] not in allowed:
             raise ApiError(400, _("Choose one of: %(values)s.", values=", ".join(allowed)), name)
     for name in ID_ARGS:
-        if args.get(name) and not whole_number(args[name]):
-            raise ApiError(400, _("Give a whole number."), name)
+        if args.get(name) and not counted(args[name], MAX_ID):
+            raise ApiError(400, _("Give a whole number from 1 to %(n)d.", n=MAX_ID), name)
     for name in ("from", "to"):
         if (args.get(name) or "").strip() and list_date(args, name) is None:
             raise ApiError(400, _("Give a date as YYYY-MM-DD."), name)
@@ -187,16 +204,21 @@ def checked_list_args(args) -> int:
 
 def page_args(args) -> int:
     """Check ?page= and ?per_page= before anything runs; returns per_page."""
-    if args.get("page") and not (whole_number(args["page"]) and int(args["page"]) >= 1):
-        raise ApiError(400, _("Give a whole number from 1 up."), "page")
+    if args.get("page") and not counted(args["page"], MAX_ID):  # a larger page would overflow the query's OFFSET
+        raise ApiError(400, _("Give a whole number from 1 to %(n)d.", n=MAX_ID), "page")
     per_page = args.get("per_page") or str(min(current_app.config["PAGE_SIZE"], MAX_PER_PAGE))
-    if not (whole_number(per_page) and 1 <= int(per_page) <= MAX_PER_PAGE):
+    if not counted(per_page, MAX_PER_PAGE):
         raise ApiError(400, _("Give a whole number from 1 to %(n)d.", n=MAX_PER_PAGE), "per_page")
     return int(per_page)
 
 
 def whole_number(text: str) -> bool:
     return text.isascii() and text.isdigit()  # str.isdigit() alone takes "²", which int() refuses
+
+
+def counted(text: str, most: int) -> bool:
+    """A whole number from 1 to `most` (its length checked first: int() refuses more than 4,300 digits)."""
+    return whole_number(text) and len(text) <= len(str(most)) and 1 <= int(text) <= most
 
 
 def form_data(body: dict, skip=frozenset()) -> MultiDict:
@@ -265,8 +287,7 @@ def validate(form, body: dict, skip=frozenset()) -> None:
         return
     errors = field_errors(form)
     if not errors:  # a form-wide error; none of the case forms has one today
-        raise ApiError(400, form.form_errors[0] if form.form_errors else _(
-            "The request could not be understood. Please check what you entered and try again."))
+        raise ApiError(400, form.form_errors[0] if form.form_errors else not_understood())
     name, messages = next(iter(errors.items()))
     raise ApiError(400, messages[0], name, errors=errors)
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import load_only, selectinload
 from blueprints.api import bp
 from blueprints.api.cases import ApiError, iso, labelled, named, page_args
 from blueprints.cases.access import visible_petitions
-from blueprints.shared import role_required
+from blueprints.shared import MAX_ID, role_required
 from blueprints.supervision import runs
 from models import CheckFinding, CheckRun, CheckTrigger, Leader, Petition, Role, as_utc, db
 
@@ -37,7 +37,7 @@ def run_checks():
     return run_json(run, per_page), 201, {"Location": url_for("api.check_run", run_id=run.id)}
 
 
-@bp.route("/checks/runs/<int:run_id>")
+@bp.route(f"/checks/runs/<int(max={MAX_ID}):run_id>")
 @role_required(*SUPERVISORS)
 def check_run(run_id):
     """A stored run of the checks with its counts and one page of its findings."""

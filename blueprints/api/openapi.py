@@ -12,16 +12,17 @@ from wtforms import BooleanField, DateField, FieldList, HiddenField, IntegerFiel
 from wtforms.fields.core import UnboundField
 from wtforms.validators import Length
 
-from blueprints.api import bp
+from blueprints.api import bp, idempotency
 from blueprints.api.cases import BUTTONS, CHOICE_ARGS, ID_ARGS, MAX_PER_PAGE
 from blueprints.cases.forms import ACTION_FORMS, MAX_PETITIONERS, PetitionerForm, RegisterForm
 from blueprints.cases.workflow import steps_of
-from blueprints.shared import optional_id
+from blueprints.shared import MAX_ID, optional_id
 from figures import BREAKDOWNS, FIGURE_KEYS, FIGURE_ORDER, MAX_PERIOD_DAYS, RATES
 from models import CaseStatus, Channel, CheckKind, CheckRunStatus, CheckTrigger, EventKind, Outcome, Purpose, Role
 
 REF = "#/components/schemas/"
 JSON = "application/json"
+PAGE = {"type": "integer", "minimum": 1, "maximum": MAX_ID, "default": 1}
 
 
 def ref(name: str) -> dict:
@@ -99,7 +100,8 @@ def action_input(action: str) -> dict:
 
 
 def error_responses(*codes: int) -> dict:
-    meaning = {400: "Invalid input: `field` names the field at fault, `errors` lists every field's messages.",
+    meaning = {400: "Invalid input (a NUL character anywhere in the query or the body included): `field` names "
+                    "the field at fault, `errors` lists every field's messages.",
                401: "No valid token and no session.", 403: "The caller's role may not do this.",
                404: "No such case, or the caller may not know it exists.",
                409: "Refused in the case's present state, or it changed meanwhile: `version` is the current one."}
@@ -115,23 +117,23 @@ def list_parameters() -> list[dict]:
                    "description": "ID number, phone, case number, a petitioner's name or words of the summary."}]
     parameters += [{"name": name, "in": "query", "schema": {"type": "string", "enum": list(values)}}
                    for name, values in CHOICE_ARGS.items()]
-    parameters += [{"name": name, "in": "query", "schema": {"type": "integer", "minimum": 1}} for name in ID_ARGS]
+    parameters += [{"name": name, "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
+                   for name in ID_ARGS]
     parameters += [{"name": name, "in": "query", "schema": {"type": "string", "format": "date"},
                     "description": "Received on or " + ("after" if name == "from" else "before") + " this day."}
                    for name in ("from", "to")]
     parameters.append({"name": "figure", "in": "query", "schema": {"type": "string", "enum": sorted(FIGURE_KEYS)},
                        "description": "Only the cases a statistics figure counts (GET /stats); with from and to, "
                                       "exactly as many as the figure of that period."})
-    parameters += [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+    parameters += [{"name": "page", "in": "query", "schema": PAGE},
                    {"name": "per_page", "in": "query",
                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 50}}]
     return parameters
 
 
-CASE_ID = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+CASE_ID = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer", "maximum": MAX_ID}}
 FINDING_PAGES = [
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1},
-     "description": "The page of findings."},
+    {"name": "page", "in": "query", "schema": PAGE, "description": "The page of findings."},
     {"name": "per_page", "in": "query", "description": "Findings per page.",
      "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 50}}]
 DATE = {"type": "string", "format": "date"}
@@ -290,7 +292,7 @@ SCHEMAS = {
 
 PATHS = {
     "/me": {"get": {"operationId": "me", "summary": "Who the caller is.", "tags": ["account"],
-                    "responses": {"200": ok("The caller.", ref("Me")), **error_responses(401)}}},
+                    "responses": {"200": ok("The caller.", ref("Me")), **error_responses(400, 401)}}},
     "/receptions": {"get": {
         "operationId": "receptions", "summary": "Published reception sessions (public, no login).",
         "tags": ["public"], "security": [],
@@ -309,18 +311,30 @@ PATHS = {
                  "description": "Validated by the registration page's form, with its messages. A likely repeat "
                                 "visit (same ID number, phone, or name and village) answers 409 with `matches` "
                                 "until the body says `repeat_checked: true`.",
+                 "parameters": [{"name": idempotency.HEADER, "in": "header",
+                                 "schema": {"type": "string", "pattern": "^[!-~]{1,200}$"},
+                                 "description": "Your own key for this registration (1 to 200 visible ASCII "
+                                                "characters): sent again with the same body, the answer is the case "
+                                                "registered the first time, never a second case."}],
                  "requestBody": {"required": True, "content": {JSON: {"schema": ref("RegisterInput")}}},
-                 "responses": {"201": {"description": "Registered; Location is the case's API address.",
+                 "responses": {"200": {"description": "Registered before under this Idempotency-Key: that case.",
+                                       "headers": {"Location": {"schema": {"type": "string"}},
+                                                   "Idempotent-Replayed": {"schema": {"type": "string",
+                                                                                      "enum": ["true"]}}},
+                                       "content": {JSON: {"schema": ref("CaseDetail")}}},
+                               "201": {"description": "Registered; Location is the case's API address.",
                                        "headers": {"Location": {"schema": {"type": "string"}}},
                                        "content": {JSON: {"schema": ref("CaseDetail")}}},
-                               **error_responses(400, 401, 403, 409)}}},
+                               **error_responses(400, 401, 403, 409),
+                               "422": {"description": "This Idempotency-Key was sent before with another body.",
+                                       "content": {JSON: {"schema": ref("Error")}}}}}},
     "/cases/{case_id}": {"get": {
         "operationId": "getCase", "tags": ["cases"], "summary": "One case with its clocks and timeline.",
         "description": "`reveal=1` shows full ID numbers, phones and addresses to the office staff and the "
                        "handling unit; each reveal is written to the audit log. An accusation is 404 for "
                        "everyone of the accused unit.",
         "parameters": [CASE_ID, {"name": "reveal", "in": "query", "schema": {"type": "string", "enum": ["1"]}}],
-        "responses": {"200": ok("The case.", ref("CaseDetail")), **error_responses(401, 403, 404)}}},
+        "responses": {"200": ok("The case.", ref("CaseDetail")), **error_responses(400, 401, 403, 404)}}},
     "/cases/{case_id}/actions": {"post": {
         "operationId": "actOnCase", "tags": ["cases"], "summary": "Take one workflow step.",
         "description": "The case page's forms, roles and rules. Fields left out keep the values the page "
@@ -345,7 +359,8 @@ PATHS = {
         "operationId": "getCheckRun", "tags": ["checks"], "summary": "A stored run of the checks (supervisors and "
                                                                     "admins).",
         "description": "Its counts per check and one page of its findings.",
-        "parameters": [{"name": "run_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+        "parameters": [{"name": "run_id", "in": "path", "required": True,
+                        "schema": {"type": "integer", "maximum": MAX_ID}},
                        *FINDING_PAGES],
         "responses": {"200": ok("The run.", ref("CheckRun")), **error_responses(400, 401, 403),
                       "404": {"description": "No such run.", "content": {JSON: {"schema": ref("Error")}}}}}},
@@ -358,14 +373,15 @@ PATHS = {
                        "number can be checked by counting.",
         "parameters": STATS_PARAMETERS,
         "responses": {"200": ok("The figures.", ref("Stats")),
-                      "400": {"description": "A date missing or not YYYY-MM-DD, a range that ends before it starts "
-                                             "or spans more than three years, or an unknown `by`: `field` names "
-                                             "the query argument.",
+                      "400": {"description": "A date missing or not YYYY-MM-DD or in the year 1 (which has no last "
+                                             "year), a range that ends before it starts or spans more than three "
+                                             "years, an unknown `by`, or a NUL character: `field` names the query "
+                                             "argument.",
                               "content": {JSON: {"schema": ref("Error")}}},
                       **error_responses(401)}}},
     "/openapi.json": {"get": {"operationId": "openapi", "tags": ["meta"], "summary": "This document.",
                               "responses": {"200": ok("OpenAPI 3.1.", {"type": "object"}),
-                                            **error_responses(401)}}},
+                                            **error_responses(400, 401)}}},
 }
 
 DOCUMENT = {

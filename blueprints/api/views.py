@@ -7,6 +7,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
 from blueprints.api import bp
+from blueprints.api.cases import ApiError, not_understood
 from blueprints.public.cache import cached_public
 from blueprints.public.schedule import BadRange, parse_range, public_fields, public_sessions
 from blueprints.shared import public
@@ -17,6 +18,14 @@ def protect_session_writes():
     """The blueprint is CSRF-exempt for token callers; a browser session's writes still need the token."""
     if request.method not in ("GET", "HEAD", "OPTIONS") and "Authorization" not in request.headers:
         CSRFProtect().protect()
+
+
+@bp.before_request
+def refuse_nul_in_query():
+    """A NUL character in the query answers 400 naming the argument: a PostgreSQL text value cannot hold one."""
+    for name, value in request.args.items(multi=True):
+        if "\x00" in name or "\x00" in value:
+            raise ApiError(400, not_understood(), name)
 
 
 @bp.route("/me")
