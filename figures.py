@@ -207,6 +207,8 @@ def period_problem(start: date | None, end: date | None) -> str | None:
         return _l("Give both dates of the range as YYYY-MM-DD.")
     if end < start:
         return _l("The range ends before it starts.")
+    if start.year == date.min.year:  # the year 1 has no last year to compare with
+        return _l("Year: give a year from %(first)d to %(last)d.", first=date.min.year + 1, last=date.max.year)
     if (end - start).days + 1 > MAX_PERIOD_DAYS:
         return _l("A range may span at most three years.")
     return None

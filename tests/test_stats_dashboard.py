@@ -159,6 +159,7 @@ def test_the_default_is_this_year_and_the_presets_follow_today(client, login):
     ({"from": "2025-02-30", "to": "2025-03-31"}, "Give both dates of the range as YYYY-MM-DD."),
     ({"from": "2025-01-01", "to": ""}, "Give both dates of the range as YYYY-MM-DD."),
     ({"from": "2020-01-01", "to": "2025-12-31"}, "A range may span at most three years."),
+    ({"from": "0001-01-01", "to": "0001-12-31"}, "Year: give a year from 2 to 9999."),  # no last year to compare
     ({"period": "decade"}, "Choose this month, this quarter, this year or a range of dates."),
 ])
 def test_a_bad_range_keeps_what_was_typed_and_says_why(client, login, ledger, args, message):

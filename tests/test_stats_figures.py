@@ -374,6 +374,8 @@ def test_period_problems():
     start = date(2024, 1, 1)
     assert period_problem(start, start + timedelta(days=MAX_PERIOD_DAYS - 1)) is None
     assert period_problem(start, start + timedelta(days=MAX_PERIOD_DAYS)) is not None
+    assert period_problem(date(1, 1, 1), date(1, 12, 31)) is not None  # the year 1 has no last year
+    assert period_problem(date(2, 1, 1), date(2, 1, 1)) is None
 
 
 def test_every_figure_is_ordered_once_and_every_count_can_be_listed():
