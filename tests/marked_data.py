@@ -162,9 +162,6 @@ def seed(mode: str, files: Path | None = None, today: date | None = None) -> dic
     demo.load(SEED, today)
     db.session.commit()
     demo_cases.load_cases(DEMO_CASES, SEED, today)
-    if db.engine.dialect.name == "postgresql":
-        # demo_cases inserts petitions with their ids, which leaves PostgreSQL's id sequence behind: catch it up.
-        db.session.execute(db.text("SELECT setval(pg_get_serial_sequence('petition', 'id'), max(id)) FROM petition"))
     demo_supervision.load(today)
     db.session.commit()
     add_what_the_demo_lacks(today, files)
