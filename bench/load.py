@@ -2,7 +2,7 @@
 
 Prepares a database (demo data plus `--cases` generated petitions, by bench/cases.py's seeding: a fresh SQLite file
 under /tmp, or with --postgres the database xinfang_bench_load on the server DATABASE_URL points at), starts
-gunicorn with gunicorn.conf.py (4 workers × 4 threads) on a free loopback port, logs the demo clerk in over HTTP
+gunicorn with gunicorn.conf.py (4 workers × 2 threads) on a free loopback port, logs the demo clerk in over HTTP
 for a session cookie and makes the clerk an API token. Then four wrk processes run at the same time, one per route,
 32 connections in all: the public schedule page (12, anonymous), the case list (8) and case pages across the data
 (8) as the clerk, and registrations through the API with the token (4; bench/load.lua makes each petitioner new, so

@@ -3,6 +3,7 @@ registrations stream in, login throttling across workers, slow and malformed req
 restores, and the nginx site in deploy/ (checked with `nginx -t`)."""
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -43,7 +44,7 @@ def free_port() -> int:
 
 
 class Server:
-    """gunicorn with gunicorn.conf.py (4 workers × 4 threads) on the database under test, in its own process group
+    """gunicorn with gunicorn.conf.py (4 workers × 2 threads) on the database under test, in its own process group
     so that kill() can take down the arbiter and every worker at once, like a power cut."""
 
     def __init__(self, database_url: str, log: Path):
@@ -251,22 +252,20 @@ def test_slow_and_malformed_requests_do_not_take_a_worker_down(app, server):
     site = server()
     workers = site.worker_pids()
     assert len(workers) == 4
-    stalled = []
-    for index in range(6):  # connect and send nothing, or half a request head, then stall
-        stalled.append(socket.create_connection(("127.0.0.1", site.port)))
-        if index % 2:
-            stalled[-1].sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
-    answers = []
-    for request in MALFORMED:
-        with socket.create_connection(("127.0.0.1", site.port), timeout=10) as raw:
-            raw.sendall(request)
-            raw.shutdown(socket.SHUT_WR)
-            answers.append(raw.recv(100))
-    started = time.monotonic()
-    statuses = [site.request("GET", "/")[0] for _ in range(20)]
-    elapsed = time.monotonic() - started
-    for each in stalled:
-        each.close()
+    with contextlib.ExitStack() as stalled:  # closed however the test ends, so no socket outlives it
+        for index in range(6):  # connect and send nothing, or half a request head, then stall
+            client = stalled.enter_context(socket.create_connection(("127.0.0.1", site.port)))
+            if index % 2:
+                client.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        answers = []
+        for request in MALFORMED:
+            with socket.create_connection(("127.0.0.1", site.port), timeout=10) as raw:
+                raw.sendall(request)
+                raw.shutdown(socket.SHUT_WR)
+                answers.append(raw.recv(100))
+        started = time.monotonic()
+        statuses = [site.request("GET", "/")[0] for _ in range(20)]
+        elapsed = time.monotonic() - started
     assert statuses == [200] * 20 and elapsed < 5  # served at once while the slow clients hang on
     assert [answer[:12] for answer in answers] == [b"HTTP/1.1 400", b"HTTP/1.1 414", b"HTTP/1.1 431",
                                                    b"HTTP/1.1 431", b"HTTP/1.1 400", b"HTTP/1.1 400"], answers
